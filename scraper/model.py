@@ -1,0 +1,167 @@
+"""The records that flow between the stages: parse produces them, store saves them.
+
+An :class:`Article` holds the :class:`Post` objects it cites and every :class:`Link`
+it contains. :class:`Resolution` and :class:`Hop` are what the resolver hands back
+for one URL. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+LinkContext = Literal["article", "post"]
+EntityKind = Literal["mention", "hashtag", "cashtag"]
+ResolutionStatus = Literal["pending", "resolved", "failed", "blocked"]
+HopVia = Literal["header", "meta-refresh", "js", "refresh-header", "wrapper", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A mention, hashtag or cashtag found in a post's text (offsets are str indices)."""
+
+    kind: EntityKind
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Post:
+    """One embedded or quoted social post.
+
+    ``kind`` says how it was found: ``blockquote``, ``blockquote-video``, ``blockquote-other``,
+    ``rendered`` (JavaScript-rendered, id only), ``amp``, ``embed-id``, ``wp-embed``,
+    ``escaped`` (inside a script/JSON string), ``text-signature`` (plain-text quote).
+    """
+
+    platform: str
+    kind: str
+    post_id: str | None = None
+    handle: str | None = None
+    display_name: str | None = None
+    date: str | None = None
+    date_text: str | None = None
+    posted_at: str | None = None
+    date_mismatch: bool = False
+    text: str | None = None
+    lang: str | None = None
+    url: str | None = None
+    links: list[str] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The stable primary key: ``platform:post_id``, else a hash of handle and text."""
+        if self.post_id:
+            return f"{self.platform}:{self.post_id}"
+        basis = "\x1f".join(
+            [self.platform, (self.handle or "").lower(), " ".join((self.text or "").split())]
+        )
+        digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+        return f"{self.platform}:h-{digest}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``scraper parse`` shape of this post."""
+        data = asdict(self)
+        data["entities"] = [{"kind": e.kind, "value": e.value} for e in self.entities]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An ``<a href>`` (or a URL in text), made absolute.
+
+    ``context`` is ``post`` when the link sits inside a cited post; ``post_index`` then
+    points into :attr:`Article.posts`.
+    """
+
+    url: str
+    text: str
+    context: LinkContext
+    post_index: int | None
+    position: int
+
+
+@dataclass(slots=True)
+class Article:
+    """Everything parse found in one document."""
+
+    source: str
+    url: str | None = None
+    title: str | None = None
+    published: str | None = None
+    encoding: str | None = None
+    posts: list[Post] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``scraper parse`` JSON object (DESIGN.md's contract)."""
+        return {
+            "source": self.source,
+            "url": self.url,
+            "title": self.title,
+            "published": self.published,
+            "encoding": self.encoding,
+            "posts": [p.to_json() for p in self.posts],
+            "links": [
+                {
+                    "url": link.url,
+                    "text": link.text,
+                    "context": link.context,
+                    "post_index": link.post_index,
+                }
+                for link in self.links
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One step of a redirect chain: the URL requested and what it answered."""
+
+    url: str
+    status_code: int | None
+    location: str | None
+    via: HopVia
+
+
+@dataclass(slots=True)
+class Resolution:
+    """The outcome of resolving one URL.
+
+    ``status`` is ``resolved``, ``failed`` (``error`` is ``"category: detail"``),
+    ``blocked`` (the address guard refused a hop) or ``pending`` (deferred to a later
+    run, ``next_attempt_at`` says when). ``hops`` is the chain up to the last hop reached.
+    """
+
+    url: str
+    status: ResolutionStatus
+    expanded_url: str | None = None
+    final_url: str | None = None
+    final_status_code: int | None = None
+    error: str | None = None
+    hops: list[Hop] = field(default_factory=list)
+    next_attempt_at: str | None = None
+    resolved_at: str | None = None
+
+    @property
+    def error_category(self) -> str | None:
+        """The part of ``error`` before the colon (``timeout``, ``dns``, ...)."""
+        if not self.error:
+            return None
+        return self.error.split(":", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``scraper resolve URL`` JSON object (DESIGN.md's contract)."""
+        return {
+            "url": self.url,
+            "status": self.status,
+            "expanded_url": self.expanded_url,
+            "final_url": self.final_url,
+            "final_status_code": self.final_status_code,
+            "error": self.error,
+            "hops": [asdict(h) for h in self.hops],
+            "next_attempt_at": self.next_attempt_at,
+        }

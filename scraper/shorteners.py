@@ -1,0 +1,137 @@
+"""The built-in list of URL-shortener hosts (extended by ``[resolver] shorteners``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SHORTENER_HOSTS: frozenset[str] = frozenset(
+    {
+        "t.co",
+        "bit.ly",
+        "bitly.com",
+        "j.mp",
+        "bit.do",
+        "buff.ly",
+        "ow.ly",
+        "owl.li",
+        "tinyurl.com",
+        "goo.gl",
+        "is.gd",
+        "v.gd",
+        "trib.al",
+        "dlvr.it",
+        "fb.me",
+        "fb.watch",
+        "lnkd.in",
+        "youtu.be",
+        "amzn.to",
+        "amzn.eu",
+        "a.co",
+        "apple.co",
+        "spoti.fi",
+        "wp.me",
+        "tiny.cc",
+        "rebrand.ly",
+        "cutt.ly",
+        "shorturl.at",
+        "rb.gy",
+        "t.ly",
+        "bl.ink",
+        "soo.gd",
+        "s.id",
+        "qr.ae",
+        "ift.tt",
+        "hubs.ly",
+        "hubs.la",
+        "mailchi.mp",
+        "eepurl.com",
+        "po.st",
+        "su.pr",
+        "snip.ly",
+        "shar.es",
+        "cnn.it",
+        "nyti.ms",
+        "wapo.st",
+        "bbc.in",
+        "reut.rs",
+        "econ.st",
+        "on.ft.com",
+        "on.wsj.com",
+        "bloom.bg",
+        "politi.co",
+        "hill.cm",
+        "huff.to",
+        "n.pr",
+        "abcn.ws",
+        "nbcnews.to",
+        "cbsn.ws",
+        "apne.ws",
+        "aje.io",
+        "gu.com",
+        "ti.me",
+        "lat.ms",
+        "usat.ly",
+        "fxn.ws",
+        "thkpr.gs",
+        "dailym.ai",
+        "ind.pn",
+        "tgam.ca",
+        "sc.mp",
+        "yhoo.it",
+        "aol.it",
+        "flip.it",
+        "linktr.ee",
+        "shorte.st",
+        "adf.ly",
+        "x.co",
+        "tr.im",
+        "cli.gs",
+        "mcaf.ee",
+        "db.tt",
+        "1drv.ms",
+        "msft.it",
+        "gph.is",
+        "redd.it",
+        "pin.it",
+        "instagr.am",
+        "tmblr.co",
+        "t.me",
+        "wa.me",
+        "m.me",
+        "vm.tiktok.com",
+        "vt.tiktok.com",
+        "dai.ly",
+        "g.co",
+        "goo.su",
+        "shorturl.com",
+        "trib.in",
+        "ln.is",
+        "chng.it",
+        "cnb.cx",
+        "go.nasa.gov",
+        "ht.ly",
+        "bitly.is",
+        "ptv.io",
+        "zpr.io",
+        "ed.gr",
+        "lnkiy.in",
+        "urlz.fr",
+        "buzurl.com",
+    }
+)
+
+
+def shortener_hosts(extra: Iterable[str] = ()) -> frozenset[str]:
+    """The built-in shortener hosts plus ``extra`` (lower-cased, ``www.`` dropped)."""
+    return SHORTENER_HOSTS | {normalize_host(h) for h in extra}
+
+
+def normalize_host(host: str) -> str:
+    """Lower-case a host and drop a leading ``www.`` and a trailing dot."""
+    host = host.strip().lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def is_shortener(host: str | None, hosts: frozenset[str] = SHORTENER_HOSTS) -> bool:
+    """Whether ``host`` is one of ``hosts``."""
+    return bool(host) and normalize_host(host or "") in hosts
