@@ -1,0 +1,1 @@
+"""Pure parsers: article text or HTML in, :class:`scraper.model.Article` out."""
