@@ -1,0 +1,328 @@
+"""The database schema, in one place, and the migrations that bring any database up to it.
+
+Tables, foreign keys, indexes, full-text search and the ``cited_posts`` view are declared
+here and applied through sqlite-utils :class:`~sqlite_utils.migrations.Migrations`, which
+records every applied step in ``_sqlite_migrations``. Migrations are written to be
+idempotent (create what is missing, add columns that are missing) because the first one
+also adopts databases made before schema versioning existed: their tables are kept, rows
+and all, and completed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import ForeignKey
+from sqlite_utils.migrations import Migrations
+
+from scraper.errors import ScraperError
+
+BUSY_TIMEOUT_MS = 5000
+
+URL_STATUSES = ("pending", "resolved", "failed", "blocked")
+RUN_STATUSES = ("running", "completed", "failed", "interrupted")
+RUN_COUNTS = (
+    "sources",
+    "fetched",
+    "not_modified",
+    "unchanged",
+    "new_articles",
+    "posts",
+    "links",
+    "urls_resolved",
+    "urls_failed",
+    "errors",
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: columns (name -> Python type), primary key, foreign keys, defaults."""
+
+    columns: dict[str, type]
+    pk: str | tuple[str, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    not_null: frozenset[str] = frozenset()
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+TABLES: dict[str, TableSpec] = {
+    "articles": TableSpec(
+        columns={
+            "id": int,
+            "url": str,
+            "source": str,
+            "title": str,
+            "published": str,
+            "fetched_at": str,
+            "http_status": int,
+            "content_type": str,
+            "content_sha256": str,
+            "etag": str,
+            "last_modified": str,
+            "encoding": str,
+            "error": str,
+            "first_seen_at": str,
+            "updated_at": str,
+            "n_posts": int,
+            "n_links": int,
+        },
+        pk="id",
+        not_null=frozenset({"url"}),
+        defaults={"n_posts": 0, "n_links": 0},
+    ),
+    "accounts": TableSpec(
+        columns={
+            "id": int,
+            "platform": str,
+            "handle": str,
+            "display_name": str,
+            "url": str,
+            "first_seen_at": str,
+        },
+        pk="id",
+        not_null=frozenset({"platform", "handle"}),
+    ),
+    "posts": TableSpec(
+        columns={
+            "id": str,
+            "platform": str,
+            "post_id": str,
+            "account_id": int,
+            "date": str,
+            "date_text": str,
+            "posted_at": str,
+            "date_mismatch": int,
+            "text": str,
+            "lang": str,
+            "url": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=(("account_id", "accounts", "id"),),
+        not_null=frozenset({"platform"}),
+        defaults={"date_mismatch": 0},
+    ),
+    "citations": TableSpec(
+        columns={"article_id": int, "post_id": str, "kind": str, "position": int},
+        pk=("article_id", "post_id"),
+        foreign_keys=(("article_id", "articles", "id"), ("post_id", "posts", "id")),
+    ),
+    "urls": TableSpec(
+        columns={
+            "id": int,
+            "url": str,
+            "host": str,
+            "is_shortener": int,
+            "status": str,
+            "expanded_url": str,
+            "final_url": str,
+            "final_status_code": int,
+            "hops": int,
+            "error": str,
+            "error_category": str,
+            "attempts": int,
+            "first_seen_at": str,
+            "checked_at": str,
+            "resolved_at": str,
+            "next_attempt_at": str,
+        },
+        pk="id",
+        not_null=frozenset({"url", "status"}),
+        defaults={"is_shortener": 0, "status": "pending", "hops": 0, "attempts": 0},
+    ),
+    "links": TableSpec(
+        columns={
+            "article_id": int,
+            "position": int,
+            "post_id": str,
+            "url_id": int,
+            "text": str,
+            "context": str,
+        },
+        pk=("article_id", "position"),
+        foreign_keys=(
+            ("article_id", "articles", "id"),
+            ("post_id", "posts", "id"),
+            ("url_id", "urls", "id"),
+        ),
+    ),
+    "redirects": TableSpec(
+        columns={
+            "url_id": int,
+            "hop": int,
+            "url": str,
+            "status_code": int,
+            "location": str,
+            "via": str,
+        },
+        pk=("url_id", "hop"),
+        foreign_keys=(("url_id", "urls", "id"),),
+    ),
+    "entities": TableSpec(
+        columns={"post_id": str, "kind": str, "start": int, "value": str, "end": int},
+        pk=("post_id", "kind", "start"),
+        foreign_keys=(("post_id", "posts", "id"),),
+    ),
+    "runs": TableSpec(
+        columns={
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            **dict.fromkeys(RUN_COUNTS, int),
+            "message": str,
+        },
+        pk="id",
+    ),
+}
+
+# (table, columns, unique). Foreign-key columns that lead a primary key (citations.article_id,
+# links.article_id, redirects.url_id, entities.post_id) are already indexed by it.
+INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("articles", ("url",), True),
+    ("articles", ("published",), False),
+    ("posts", ("account_id",), False),
+    ("posts", ("date",), False),
+    ("citations", ("post_id",), False),
+    ("urls", ("url",), True),
+    ("urls", ("status",), False),
+    ("urls", ("host",), False),
+    ("links", ("post_id",), False),
+    ("links", ("url_id",), False),
+    ("entities", ("kind", "value"), False),
+    ("runs", ("status",), False),
+)
+
+# Handles are matched case-insensitively; an expression index keeps the handle as first
+# displayed while making @GirlsReallyRule and @girlsreallyrule one account.
+ACCOUNTS_HANDLE_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS idx_accounts_platform_handle "
+    "ON accounts (platform, lower(handle))"
+)
+
+FTS_COLUMNS = {"posts": ["text"], "articles": ["title"]}
+
+# One row per citation. `targets` is the post's link targets, space-separated (URLs hold no
+# spaces): Datasette turns a lone URL into a link and a CSV export stays one cell per post.
+# Targets come from every article that carried the post's links, since an article that only
+# shows a rendered embed (id only) has none of its own.
+CITED_POSTS_SQL = """
+SELECT
+  c.article_id,
+  a.url AS article_url,
+  a.title AS article_title,
+  a.published AS article_published,
+  p.platform,
+  acc.handle,
+  acc.display_name,
+  p.id AS post_id,
+  p.url AS post_url,
+  p.date,
+  p.date_text,
+  p.posted_at,
+  p.text,
+  c.kind,
+  c.position,
+  (
+    SELECT group_concat(target, ' ')
+    FROM (
+      SELECT target FROM (
+        SELECT COALESCE(u.final_url, u.expanded_url, u.url) AS target,
+          l.article_id <> c.article_id AS elsewhere, l.position
+        FROM links l JOIN urls u ON u.id = l.url_id
+        WHERE l.post_id = p.id
+      )
+      GROUP BY target
+      ORDER BY min(elsewhere), min(position)
+    )
+  ) AS targets
+FROM citations c
+JOIN articles a ON a.id = c.article_id
+JOIN posts p ON p.id = c.post_id
+LEFT JOIN accounts acc ON acc.id = p.account_id
+ORDER BY c.article_id, c.position
+""".strip()
+
+MIGRATIONS = Migrations("scraper")
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial_schema(db: Database) -> None:
+    """Create every table, index, FTS table and view; adopt pre-versioning databases."""
+    for name, spec in TABLES.items():
+        _ensure_table(db, name, spec)
+    for table, columns, unique in INDEXES:
+        name = f"idx_{table}_{'_'.join(columns)}"
+        db.table(table).create_index(columns, index_name=name, unique=unique, if_not_exists=True)
+    db.execute(ACCOUNTS_HANDLE_INDEX)
+    for table, searchable in FTS_COLUMNS.items():
+        db.table(table).enable_fts(searchable, create_triggers=True, replace=True)
+    db.create_view("cited_posts", CITED_POSTS_SQL, replace=True)
+
+
+def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:
+    """Create ``name``, or complete an existing one with missing columns and foreign keys."""
+    table = db.table(name)
+    if not table.exists():
+        table.create(
+            spec.columns,
+            pk=spec.pk,
+            foreign_keys=list(spec.foreign_keys),
+            not_null=spec.not_null,
+            defaults=spec.defaults,
+        )
+        return
+    existing = {column.lower() for column in table.columns_dict}
+    for column, column_type in spec.columns.items():
+        if column.lower() not in existing:
+            table.add_column(column, column_type)
+    # Old rows predate the defaults (or the columns): give them the values new rows get.
+    for column, default in spec.defaults.items():
+        db.execute(f"UPDATE [{name}] SET [{column}] = ? WHERE [{column}] IS NULL", [default])
+    declared = {(fk.column, fk.other_table) for fk in table.foreign_keys}
+    missing = [
+        ForeignKey(name, column, other_table, other_column)
+        for column, other_table, other_column in spec.foreign_keys
+        if (column, other_table) not in declared
+    ]
+    if missing:
+        db.add_foreign_keys(missing)
+
+
+def ensure_schema(db: Database) -> None:
+    """Bring ``db`` up to the current schema; does nothing when it is already there."""
+    MIGRATIONS.apply(db)
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (or create) the SQLite database at ``path``, ready for writes and readers.
+
+    Creates the parent directory, switches to WAL so a Datasette reader never blocks the
+    writer, sets a busy timeout, ``synchronous=NORMAL`` and enforced foreign keys, then
+    applies any pending migrations. The connection may be handed to a worker thread
+    (``asyncio.to_thread``), one thread at a time. Raises
+    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except (OSError, sqlite3.Error) as error:
+        raise ScraperError(f"cannot open database {path}: {error}") from error
+    try:
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        ensure_schema(db)
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise ScraperError(f"cannot open database {path}: {error}") from error
+    return db
