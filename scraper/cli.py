@@ -226,7 +226,12 @@ def serve(config_path: str | None, db_path: str | None, host: str, port: int) ->
         from scraper.serve import serve_database
     except ImportError as exc:  # datasette is an optional extra
         fail(f"{exc}; install it with: pip install 'scraper[datasette]'", EXIT_USAGE)
-    serve_database(config.database.path, host=host, port=port)
+    try:
+        serve_database(config.database.path, host=host, port=port)
+    except OSError as exc:  # e.g. the port is in use
+        fail(f"cannot serve on {host}:{port}: {exc}", EXIT_FATAL)
+    except (ValueError, ScraperError) as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 @cli.command()

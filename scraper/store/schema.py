@@ -20,6 +20,7 @@ from sqlite_utils.db import ForeignKey
 from sqlite_utils.migrations import Migrations
 
 from scraper.errors import ScraperError
+from scraper.views import ensure_views
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -296,8 +297,10 @@ def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:
 
 
 def ensure_schema(db: Database) -> None:
-    """Bring ``db`` up to the current schema; does nothing when it is already there."""
+    """Bring ``db`` up to the current schema and views; does nothing when already there."""
     MIGRATIONS.apply(db)
+    # The reporting views (canned queries read them) are recreated only when their SQL changed.
+    ensure_views(db)
 
 
 def open_database(path: str | Path) -> Database:
