@@ -1,1 +1,200 @@
-"""Pure parsers: article text or HTML in, :class:`scraper.model.Article` out."""
+"""Pure parsers: article text or HTML in, :class:`scraper.model.Article` out.
+
+:func:`parse_document` is the one entry point: no network, no database, no state kept
+between calls, and no exception for bad input (malformed markup, wrong encodings,
+binary junk): it returns what it can read. For HTML it walks the page once
+(:func:`scraper.parse.html.walk_html`) and assembles the article here: every sighting of
+a post id becomes one post (the richest record, in order of first appearance), a quote
+that repeats an embed joins it, and links are made absolute against ``<base href>``,
+else the canonical URL, else ``base_url``, and numbered in document order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import PurePath
+
+from scraper.model import Article, Link, Post
+from scraper.parse.dates import is_date_mismatch
+from scraper.parse.encoding import charset_from_content_type, decode_html
+from scraper.parse.html import PageFindings, PostDetector, RawLink, Sighting, walk_html
+from scraper.parse.text import parse_text_article
+from scraper.parse.twitter import TwitterDetector
+from scraper.parse.urls import absolutize_url, parse_status_url, snowflake_to_datetime
+
+__all__ = ["DETECTORS", "parse_document", "parse_html"]
+
+#: The platform plug-ins offered every element of an HTML page (stateless, so shared).
+DETECTORS: tuple[PostDetector, ...] = (TwitterDetector(),)
+_TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
+_TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+#: A quoted post's text and an embed's are the same post when their starts agree.
+_DUPLICATE_PREFIX_CHARS = 40
+_MERGED_FIELDS = [f.name for f in fields(Post) if f.name not in ("platform", "kind")]
+
+
+def parse_document(
+    data: bytes | str,
+    *,
+    source: str,
+    base_url: str | None = None,
+    content_type: str | None = None,
+) -> Article:
+    """Parse one document (HTML, or plain text / Markdown) into an :class:`Article`.
+
+    ``source`` names the document (a path or URL) and decides plain text by its suffix
+    (``.txt``, ``.md``) when no ``content_type`` is given. Bytes are decoded with
+    :func:`~scraper.parse.encoding.decode_html` (the ``charset`` of ``content_type``
+    first); ``Article.encoding`` records the choice. ``base_url`` makes relative links
+    absolute when the page names no ``<base>`` or canonical URL.
+    """
+    encoding = None
+    if isinstance(data, bytes):
+        text, encoding = decode_html(data, charset_from_content_type(content_type))
+    else:
+        text = data
+    if _is_plain_text(source, content_type):
+        article = parse_text_article(text, source=source, base_url=base_url)
+        article.encoding = encoding
+        return article
+    return parse_html(text, source=source, base_url=base_url, encoding=encoding)
+
+
+def parse_html(
+    text: str,
+    *,
+    source: str,
+    base_url: str | None = None,
+    encoding: str | None = None,
+    detectors: Sequence[PostDetector] = DETECTORS,
+) -> Article:
+    """Parse one HTML page into an :class:`Article` (posts, links, title, date, URL)."""
+    findings = walk_html(text, detectors)
+    meta = findings.meta
+    canonical = absolutize_url(meta.canonical_url, base_url) if meta.canonical_url else None
+    page_url = canonical or base_url
+    base = (absolutize_url(meta.base_href, page_url) if meta.base_href else None) or page_url
+    posts, links = _assemble(findings, base)
+    return Article(
+        source=source,
+        url=page_url,
+        title=meta.title,
+        published=meta.published,
+        encoding=encoding,
+        posts=posts,
+        links=links,
+    )
+
+
+def _is_plain_text(source: str, content_type: str | None) -> bool:
+    """Plain text by its Content-Type, else (no type given) by the source's file suffix."""
+    if content_type:
+        return content_type.split(";", 1)[0].strip().lower() in _TEXT_TYPES
+    path = source.split("?", 1)[0].split("#", 1)[0]
+    return PurePath(path).suffix.lower() in _TEXT_SUFFIXES
+
+
+def _richness(post: Post) -> int:
+    shown = (post.text, post.handle, post.display_name, post.date_text, post.lang)
+    return sum(1 for value in shown if value)
+
+
+def _merge(members: list[Sighting]) -> Post:
+    """One post from every sighting of the same id: the richest, gaps filled from the rest."""
+    ranked = sorted(members, key=lambda s: (-_richness(s.post), s.escaped, s.order))
+    best = ranked[0].post
+    for other in ranked[1:]:
+        for name in _MERGED_FIELDS:
+            if not getattr(best, name) and getattr(other.post, name):
+                setattr(best, name, getattr(other.post, name))
+    if best.post_id:
+        best.date_mismatch = is_date_mismatch(best.date, snowflake_to_datetime(best.post_id))
+    return best
+
+
+def _prefix(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()[:_DUPLICATE_PREFIX_CHARS]
+
+
+def _duplicates(quoted: Post, embed: Post) -> bool:
+    """A plain-text quote of an embedded post: same handle and the same start of text."""
+    if not quoted.handle or quoted.handle.casefold() != (embed.handle or "").casefold():
+        return False
+    a, b = _prefix(quoted.text), _prefix(embed.text)
+    size = min(len(a), len(b))
+    return size > 0 and a[:size] == b[:size]
+
+
+@dataclass(slots=True)
+class _Group:
+    """The sightings that became one post."""
+
+    post: Post
+    members: list[Sighting]
+
+
+def _group_posts(sightings: list[Sighting]) -> list[_Group]:
+    """Sightings merged by id (quotes of an embed join it), in order of first appearance."""
+    by_key: dict[str, list[Sighting]] = {}
+    for sighting in sorted(sightings, key=lambda s: s.order):
+        by_key.setdefault(sighting.post.post_id or sighting.post.key, []).append(sighting)
+    embeds: list[_Group] = []
+    quotes: list[list[Sighting]] = []
+    for members in by_key.values():
+        first = members[0].post
+        if first.kind == "text-signature" and not first.post_id:
+            quotes.append(members)
+        else:
+            embeds.append(_Group(_merge(members), members))
+    groups = list(embeds)
+    for members in quotes:
+        twin = next((g for g in embeds if _duplicates(members[0].post, g.post)), None)
+        if twin is None:
+            groups.append(_Group(_merge(members), members))
+        else:  # the quote repeats an embed: no new post, its links go to the embed
+            twin.members.extend(members)
+    groups.sort(key=lambda g: min(s.order for s in g.members))
+    return groups
+
+
+def _link_owner(raw: RawLink, index: dict[int, int], sources: set[int]) -> int | None:
+    """The post index a link belongs to; -1 when the link is an escaped copy to drop."""
+    if raw.sighting is None:
+        return -1 if raw.escaped else None
+    if raw.escaped and id(raw.sighting) not in sources:
+        return -1
+    return index[id(raw.sighting)]
+
+
+def _assemble(findings: PageFindings, base: str | None) -> tuple[list[Post], list[Link]]:
+    """Merge sightings into posts (one per id) and number the links in document order."""
+    groups = _group_posts(findings.sightings)
+    posts = [g.post for g in groups]
+    index = {id(s): i for i, g in enumerate(groups) for s in g.members}
+    # Escaped copies give links only to posts that have no markup sighting.
+    sources = {id(next((s for s in g.members if not s.escaped), g.members[0])) for g in groups}
+    per_post: list[list[str]] = [[] for _ in posts]
+    links: list[Link] = []
+    absolute: dict[str, str | None] = {}  # menus repeat the same hrefs many times
+    for raw in sorted(findings.links, key=lambda link: link.order):
+        owner = _link_owner(raw, index, sources)
+        if owner == -1:
+            continue
+        if raw.href not in absolute:
+            absolute[raw.href] = absolutize_url(raw.href, base)
+        url = absolute[raw.href]
+        if url is None:
+            continue
+        if owner is None:
+            links.append(Link(url, raw.text, "article", None, len(links)))
+            continue
+        links.append(Link(url, raw.text, "post", owner, len(links)))
+        ref = parse_status_url(url)
+        # The signature's link to the post itself is not one of the post's links.
+        is_self = ref is not None and ref.post_id == posts[owner].post_id
+        if not is_self and url not in per_post[owner]:
+            per_post[owner].append(url)
+    for post, urls in zip(posts, per_post, strict=True):
+        post.links = urls
+    return posts, links

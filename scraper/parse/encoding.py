@@ -1,0 +1,206 @@
+r"""Decoding: bytes to text the way browsers choose an encoding, and escaped markup back.
+
+:func:`decode_html` tries, in order, a byte-order mark, the HTTP ``charset``, a
+``<meta>`` declaration in the first few KB, detection with charset-normalizer, and
+UTF-8. As in the WHATWG encoding standard, a declared ``iso-8859-1``/``latin-1``/
+``ascii`` is read as ``cp1252`` and legacy labels as their supersets (``shift_jis`` as
+``cp932``, ``gb2312`` as ``gb18030``). Bad bytes never raise: they become U+FFFD.
+
+:func:`unescape_fragments` recovers the markup that JavaScript sites keep escaped in
+scripts, JSON page state and attributes (``\u003cblockquote class=\"twitter-tweet\"``,
+``&lt;blockquote class=&quot;twitter-tweet&quot;``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+
+from charset_normalizer import from_bytes
+
+__all__ = ["charset_from_content_type", "decode_html", "normalize_encoding", "unescape_fragments"]
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: How far into the page a ``<meta>`` charset declaration is looked for.
+META_SCAN_BYTES = 4096
+#: Detection reads at most this much: enough to decide, and bounded on huge pages.
+DETECT_BYTES = 200_000
+# How much more "chaos" (charset-normalizer's measure of odd characters) cp1252 may show
+# than the best guess and still be preferred.
+_NEAR_TIE_CHAOS = 0.05
+# Both <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
+_META_CHARSET_RE = re.compile(
+    rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.IGNORECASE
+)
+_CONTENT_TYPE_CHARSET_RE = re.compile(
+    r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.IGNORECASE
+)
+# What browsers decode when a page declares these (WHATWG "Encoding", section 4.2).
+_WHATWG_SUPERSETS = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "shift_jis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+}
+_EXTRA_LABELS = {"x-sjis": "cp932", "unicode": "utf-16-le", "x-gbk": "gb18030"}
+# Codecs Python knows that no page may use: not text encodings, or unsafe (UTF-7).
+_REFUSED = {"utf-7", "idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"}
+
+
+def normalize_encoding(label: str | None) -> str | None:
+    """The Python codec a browser would use for an encoding label, or ``None`` if unknown."""
+    if not label:
+        return None
+    cleaned = label.strip().strip("\"'").lower()
+    cleaned = _EXTRA_LABELS.get(cleaned, cleaned)
+    try:
+        name = codecs.lookup(cleaned).name
+        b"a".decode(name, errors="replace")  # refuses bytes-to-bytes codecs like base64
+    except (LookupError, ValueError, UnicodeError):
+        return None
+    if name in _REFUSED:
+        return None
+    return _WHATWG_SUPERSETS.get(name, name)
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type`` value, as written, or ``None``."""
+    if not content_type:
+        return None
+    match = _CONTENT_TYPE_CHARSET_RE.search(content_type)
+    return match.group(1) if match else None
+
+
+def _meta_encoding(data: bytes) -> str | None:
+    match = _META_CHARSET_RE.search(data, 0, META_SCAN_BYTES)
+    if match is None:
+        return None
+    name = normalize_encoding(match.group(1).decode("ascii", "replace"))
+    # We could read the declaration as ASCII, so the page is not UTF-16/32 whatever it
+    # says: the WHATWG prescan turns such a declaration into UTF-8.
+    if name is not None and name.startswith(("utf-16", "utf-32")):
+        return "utf-8"
+    return name
+
+
+def _is_mostly_utf8(data: bytes) -> bool:
+    """True when ``data`` is UTF-8, allowing a few broken sequences among many good ones.
+
+    Text in a single-byte encoding almost never forms valid multi-byte UTF-8 sequences,
+    while a UTF-8 page with one truncated character (a cut excerpt) is still UTF-8.
+    """
+    if data.isascii():
+        return True
+    text = data.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd") - data.count("\ufffd".encode())
+    if errors == 0:
+        return True
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - errors
+    return good >= 4 * errors
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's best guess for ``data``, as a Python codec name.
+
+    On short pages several single-byte encodings read almost equally well; cp1252, by
+    far the most common legacy encoding on the web, wins such near ties.
+    """
+    matches = from_bytes(data[:DETECT_BYTES])
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos + _NEAR_TIE_CHAOS:
+            return "cp1252"
+    return normalize_encoding(best.encoding)
+
+
+def _trust_declared(data: bytes, declared: str) -> str:
+    """The declared encoding, unless the bytes plainly say otherwise.
+
+    Servers and templates often declare latin-1 for pages that are really UTF-8; bytes
+    that are (mostly) valid multi-byte UTF-8 are almost never another encoding by
+    accident, so they win. A page declared UTF-8 that is not UTF-8 goes to detection.
+    """
+    if declared == "utf-8":
+        return "utf-8" if _is_mostly_utf8(data) else _detect(data) or "utf-8"
+    if declared.startswith(("utf-16", "utf-32")):
+        return declared
+    if not data.isascii() and _is_mostly_utf8(data):
+        return "utf-8"
+    return declared
+
+
+def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode an HTML (or plain-text) page; returns ``(text, encoding name)``. Never raises.
+
+    ``http_charset`` is the ``charset`` of the HTTP ``Content-Type`` (see
+    :func:`charset_from_content_type`); unknown labels are ignored. The name returned is
+    Python's codec name (``utf-8``, ``cp1252``, ``cp932``, ``utf-16-le``...).
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(name, errors="replace"), name
+    declared = normalize_encoding(http_charset) or _meta_encoding(data)
+    if declared is not None:
+        name = _trust_declared(data, declared)
+    elif _is_mostly_utf8(data):
+        name = "utf-8"
+    else:
+        name = _detect(data) or "utf-8"
+    return data.decode(name, errors="replace"), name
+
+
+# Escaped markup as found in script strings and JSON: \u003c, \" and friends.
+_JSON_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[\"\\/bfnrt'])")
+_JSON_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
+                "t": "\t", "'": "'"}  # fmt: skip
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_ENTITY_MARKUP_RE = re.compile(r"&(?:amp;)?lt;[a-z]", re.IGNORECASE)
+_MARKUP_RE = re.compile(r"<[a-z]", re.IGNORECASE)
+
+
+def _json_unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) > 1:  # \uXXXX or \xXX
+            return chr(int(code[1:], 16))
+        return _JSON_SIMPLE[code]
+
+    out = _JSON_ESCAPE_RE.sub(replace, text)
+    if _SURROGATE_RE.search(out):  # JSON writes astral characters as surrogate pairs
+        out = out.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return out
+
+
+def unescape_fragments(raw: str) -> list[str]:
+    """The markup hidden in a script, JSON or attribute string, unescaped; maybe none.
+
+    JSON string escapes are undone (up to three levels deep), then entity escaping
+    (``&lt;blockquote class=&quot;...``) when the markup is entity-escaped; each
+    version that holds markup is returned.
+    """
+    text = raw
+    for _ in range(3):
+        if "\\u003" not in text.lower() and '\\"' not in text:
+            break
+        text = _json_unescape(text)
+    found = [text] if _MARKUP_RE.search(text) else []
+    for _ in range(2):
+        if not _ENTITY_MARKUP_RE.search(text):
+            break
+        text = html.unescape(text)
+        found.append(text)
+    return found
