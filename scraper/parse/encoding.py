@@ -17,17 +17,11 @@ import codecs
 import html
 import re
 
+from bs4.dammit import EncodingDetector
 from charset_normalizer import from_bytes
 
 __all__ = ["charset_from_content_type", "decode_html", "normalize_encoding", "unescape_fragments"]
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same way
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 #: How far into the page a ``<meta>`` charset declaration is looked for.
 META_SCAN_BYTES = 4096
 #: Detection reads at most this much: enough to decide, and bounded on huge pages.
@@ -35,10 +29,6 @@ DETECT_BYTES = 200_000
 # How much more "chaos" (charset-normalizer's measure of odd characters) cp1252 may show
 # than the best guess and still be preferred.
 _NEAR_TIE_CHAOS = 0.05
-# Both <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
-_META_CHARSET_RE = re.compile(
-    rb"""<meta\b[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.IGNORECASE
-)
 _CONTENT_TYPE_CHARSET_RE = re.compile(
     r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]{1,40})""", re.IGNORECASE
 )
@@ -84,10 +74,11 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 
 def _meta_encoding(data: bytes) -> str | None:
-    match = _META_CHARSET_RE.search(data, 0, META_SCAN_BYTES)
-    if match is None:
+    # BeautifulSoup's sniffer reads both <meta charset="x"> and the http-equiv form.
+    label = EncodingDetector.find_declared_encoding(data[:META_SCAN_BYTES], is_html=True)
+    if label is None:
         return None
-    name = normalize_encoding(match.group(1).decode("ascii", "replace"))
+    name = normalize_encoding(label)
     # We could read the declaration as ASCII, so the page is not UTF-16/32 whatever it
     # says: the WHATWG prescan turns such a declaration into UTF-8.
     if name is not None and name.startswith(("utf-16", "utf-32")):
@@ -150,9 +141,10 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]
     :func:`charset_from_content_type`); unknown labels are ignored. The name returned is
     Python's codec name (``utf-8``, ``cp1252``, ``cp932``, ``utf-16-le``...).
     """
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(name, errors="replace"), name
+    stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
+    if bom_encoding:
+        name = normalize_encoding(bom_encoding) or "utf-8"
+        return stripped.decode(name, errors="replace"), name
     declared = normalize_encoding(http_charset) or _meta_encoding(data)
     if declared is not None:
         name = _trust_declared(data, declared)
