@@ -1,50 +1,55 @@
 """The batch job: sources -> fetch -> parse -> store -> resolve -> store.
 
-This is the only module that knows the order of the stages. Per-item failures are
-recorded in the database and counted; they never end the run.
+This is the only module that knows the order of the stages. A run holds the database's
+lock (:mod:`scraper.lock`) from start to end and is recorded in the ``runs`` table.
+Per-item failures are recorded in the database and counted; they never end the run.
+
+URLs are fetched by :class:`scraper.crawl.Crawl` (a queue and a pool of workers; feeds
+and sitemaps expanded as they arrive; every URL fetched at most once per run). Each
+fetched article is parsed and stored at once, in its own transaction, so a crash loses
+at most the pages in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import logging
+import functools
+import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import sqlite_utils
 
 from scraper import store
 from scraper.config import Config
+from scraper.crawl import Crawl, Role
+from scraper.fetch import Fetcher, make_fetch_client
+from scraper.ingest import (
+    RunCounts,
+    RunState,
+    ingest_files,
+    iso,
+    read_stdin,
+    record_fetch,
+    utc_now,
+)
+from scraper.limits import Sleep
+from scraper.lock import RunLock
 from scraper.model import Resolution
-from scraper.parse import parse_document
+from scraper.netguard import DnsResolver
+from scraper.progress import Progress
 from scraper.resolve import resolve_urls
 from scraper.shorteners import shortener_hosts
-from scraper.sources import SourceSet, collect_sources
+from scraper.sources import (
+    SourceSet,
+    collect_sources,
+    expand_feed_document,
+    read_url_file,
+)
 
-log = logging.getLogger("scraper.run")
-
-
-@dataclass
-class RunCounts:
-    """What one run did; stored in the ``runs`` table and printed as the summary line."""
-
-    sources: int = 0
-    fetched: int = 0
-    not_modified: int = 0
-    unchanged: int = 0
-    new_articles: int = 0
-    posts: int = 0
-    links: int = 0
-    urls_resolved: int = 0
-    urls_failed: int = 0
-    errors: int = 0
-
-    def summary(self) -> str:
-        """A one-line human summary."""
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(self).items())
+__all__ = ["RunCounts", "RunOptions", "resolve_into_db", "run_batch", "urls_to_resolve"]
 
 
 @dataclass(frozen=True)
@@ -56,72 +61,70 @@ class RunOptions:
     retry_failed: bool = False
 
 
-def utc_now() -> datetime:
-    """The current time in UTC (a function so tests can replace it)."""
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 text in UTC with seconds precision."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def display_path(path: Path) -> str:
-    """A file's path relative to the working directory when it is inside it, else absolute."""
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-def ingest_bytes(
-    db: sqlite_utils.Database,
-    data: bytes,
+async def crawl(
+    state: RunState,
+    jobs: list[tuple[list[str], Role]],
+    progress: Progress,
     *,
-    source: str,
-    config: Config,
-    counts: RunCounts,
-    base_url: str | None = None,
-    content_type: str | None = None,
-    http_status: int | None = None,
+    dns: DnsResolver | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Parse one document and save it, unless its content is unchanged since the last run."""
-    digest = hashlib.sha256(data).hexdigest()
-    if store.is_unchanged(db, source, digest):
-        counts.unchanged += 1
-        return
-    article = parse_document(data, source=source, base_url=base_url, content_type=content_type)
-    result = store.save_article(
-        db,
-        article,
-        source=source,
-        fetched_at=iso(utc_now()),
-        http_status=http_status,
-        content_type=content_type,
-        content_sha256=digest,
-        shorteners=shortener_hosts(config.resolver.shorteners),
-        resolve_all=config.resolver.resolve == "all",
-    )
-    counts.new_articles += int(result.new_article)
-    counts.posts += result.posts
-    counts.links += result.links
+    """Fetch every job's URLs (and what their feeds list), storing articles as they come."""
+    config = state.config
+    stage = progress.stage("fetch")
+
+    def validators(url: str) -> tuple[str | None, str | None]:
+        known = store.get_article_state(state.db, url)
+        return (known.etag, known.last_modified) if known else (None, None)
+
+    async with make_fetch_client(config.fetch, dns=dns) as client:
+        fetcher = Fetcher(
+            config.fetch,
+            client,
+            retries=config.resolver.retries,
+            retry_after_max=config.resolver.retry_after_max,
+            sleep=sleep,
+        )
+        frontier = Crawl(
+            fetcher,
+            validators=validators,
+            deliver=functools.partial(record_fetch, state),
+            problem=state.problem,
+            per_host=config.fetch.per_host,
+            stage=stage,
+        )
+        for urls, role in jobs:
+            frontier.add(urls, role)
+        await frontier.run(config.fetch.concurrency)
+    stage.close()
 
 
-def ingest_files(
-    db: sqlite_utils.Database, sources: SourceSet, config: Config, counts: RunCounts
-) -> None:
-    """Read, parse and store every local file (and stdin) of the run."""
-    for path in sources.files:
-        source = display_path(path)
+def remote_jobs(
+    state: RunState, sources: SourceSet, stdin_urls: list[str]
+) -> list[tuple[list[str], Role]]:
+    """The URL jobs of a run: feeds first (their entries join the queue early), then URLs."""
+    feeds: list[str] = []
+    local_feeds: list[str] = []
+    for feed in sources.feeds:
+        (feeds if feed.lower().startswith(("http://", "https://")) else local_feeds).append(feed)
+    urls = list(sources.urls) + stdin_urls
+    for path in sources.url_files:
+        listed, bad = read_url_file(path)
+        for line in bad:
+            state.problem(f"{path}: not a URL: {line[:200]!r}")
+        urls.extend(listed)
+    articles: list[str] = []
+    for name in local_feeds:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            counts.errors += 1
-            log.error("cannot read %s: %s", source, exc)
+            entries = expand_feed_document(Path(name).read_bytes(), None)
+        except (OSError, ValueError) as exc:
+            state.problem(f"{name}: cannot read feed or sitemap: {exc}")
             continue
-        counts.fetched += 1
-        ingest_bytes(db, data, source=source, config=config, counts=counts)
+        if entries.kind == "document":
+            state.problem(f"{name}: not a feed or sitemap")
+        feeds.extend(entries.sitemaps)
+        articles.extend(entries.urls)
+    return [(feeds, "feed"), (urls, "any"), (articles, "article")]
 
 
 def resolve_into_db(
@@ -131,54 +134,114 @@ def resolve_into_db(
     urls: list[str] | None = None,
     retry_failed: bool = False,
     on_result: Callable[[Resolution], None] | None = None,
+    dns: DnsResolver | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> list[Resolution]:
     """Resolve ``urls`` (default: the database's pending and due URLs), saving each as it ends."""
     if urls is None:
-        urls = store.select_urls_to_resolve(
-            db,
-            now=utc_now(),
-            ttl_days=config.resolver.ttl_days,
-            resolve_all=config.resolver.resolve == "all",
-            retry_failed=retry_failed,
-            max_attempts=config.resolver.max_attempts,
-        )
+        urls = urls_to_resolve(db, config, retry_failed=retry_failed)
     if not urls:
         return []
+    shorteners = shortener_hosts(config.resolver.shorteners)
 
     def save(resolution: Resolution) -> None:
         # Written as each URL finishes, so a crash loses at most the URLs in flight.
-        store.save_resolution(db, resolution)
+        store.save_resolution(db, resolution, shorteners=shorteners)
         if on_result is not None:
             on_result(resolution)
 
-    return asyncio.run(resolve_urls(urls, config.resolver, on_result=save))
+    return asyncio.run(resolve_urls(urls, config.resolver, on_result=save, dns=dns, sleep=sleep))
 
 
-def run_batch(config: Config, arguments: list[str], options: RunOptions) -> RunCounts:
-    """Run the whole job once over ``arguments`` (or the config's sources) and record it."""
-    sources = collect_sources(arguments, config.sources)
-    db = store.open_database(config.database.path)
+def urls_to_resolve(db: sqlite_utils.Database, config: Config, *, retry_failed: bool) -> list[str]:
+    """The database's URLs that are due for resolving now."""
+    return store.select_urls_to_resolve(
+        db,
+        now=utc_now(),
+        ttl_days=config.resolver.ttl_days,
+        resolve_all=config.resolver.resolve == "all",
+        retry_failed=retry_failed,
+        max_attempts=config.resolver.max_attempts,
+    )
+
+
+def run_stages(
+    state: RunState,
+    sources: SourceSet,
+    options: RunOptions,
+    progress: Progress,
+    *,
+    stdin: BinaryIO | None,
+    dns: DnsResolver | None,
+    sleep: Sleep,
+) -> None:
+    """Files and stdin, then URLs, feeds and sitemaps, then link resolution."""
+    ingest_files(state, sources.files)
+    stdin_urls = read_stdin(state, stdin or sys.stdin.buffer) if sources.stdin else []
+    jobs = remote_jobs(state, sources, stdin_urls)
+    if any(urls for urls, _ in jobs):
+        asyncio.run(crawl(state, jobs, progress, dns=dns, sleep=sleep))
+    state.parse_stage.close()
+    config = state.config
+    if options.resolve and config.resolver.enabled:
+        due = urls_to_resolve(state.db, config, retry_failed=options.retry_failed)
+        stage = progress.stage("resolve", total=len(due), unit="url")
+        counts = state.counts
+
+        def count(resolution: Resolution) -> None:
+            stage.advance()
+            if resolution.status == "resolved":
+                counts.urls_resolved += 1
+            elif resolution.status in ("failed", "blocked"):
+                counts.urls_failed += 1
+
+        resolve_into_db(state.db, config, urls=due, on_result=count, dns=dns, sleep=sleep)
+        stage.close()
+
+
+def run_batch(
+    config: Config,
+    arguments: list[str],
+    options: RunOptions,
+    *,
+    stdin: BinaryIO | None = None,
+    dns: DnsResolver | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> RunCounts:
+    """Run the whole job once over ``arguments`` (or the config's sources) and record it.
+
+    ``stdin`` replaces standard input for ``-``; ``dns`` and ``sleep`` go to the fetcher
+    and the resolver (tests inject a fixed DNS table and a sleep that does not wait).
+
+    Raises :class:`~scraper.errors.LockHeldError` at once when another run holds the
+    database; :class:`~scraper.errors.SourceError` for a source that cannot be read.
+    """
+    sources = collect_sources(arguments, config.sources, sniff_lists=True)
     counts = RunCounts(sources=sources.total)
-    run_id = store.start_run(db, iso(utc_now()))
-    status = "failed"
-    try:
-        ingest_files(db, sources, config, counts)
-        remote = len(sources.urls) + len(sources.url_files) + len(sources.feeds) + sources.stdin
-        if remote:
-            log.warning("skipped %d URL, list, feed or stdin sources: not supported yet", remote)
-        if options.resolve and config.resolver.enabled:
-            for resolution in resolve_into_db(db, config, retry_failed=options.retry_failed):
-                if resolution.status == "resolved":
-                    counts.urls_resolved += 1
-                elif resolution.status in ("failed", "blocked"):
-                    counts.urls_failed += 1
-        status = "completed"
-    finally:
-        store.finish_run(
-            db,
-            run_id,
-            status=status,
-            counts=asdict(counts),
-            finished_at=iso(utc_now()),
-        )
+    with RunLock(config.database.path):
+        db = store.open_database(config.database.path)
+        progress = Progress(enabled=options.progress)
+        state = RunState(db, config, counts, progress.stage("parse", unit="doc"))
+        run_id = store.start_run(db, iso(utc_now()))
+        status = "failed"
+        try:
+            with progress.logging_redirected():
+                run_stages(state, sources, options, progress, stdin=stdin, dns=dns, sleep=sleep)
+            status = "completed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            state.flush()
+            progress.close()
+            message = "; ".join(state.problems[:20])[:2000] or None
+            store.finish_run(
+                db,
+                run_id,
+                status=status,
+                counts=counts.stored(),
+                message=message,
+                finished_at=iso(utc_now()),
+            )
+            db.close()
     return counts

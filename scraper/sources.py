@@ -1,25 +1,76 @@
 """Turn the user's SOURCE arguments (or the ``[sources]`` config) into files and URLs to read.
 
 A SOURCE is a file, a directory (searched recursively for article files), a glob, an
-http(s) URL, or ``-`` for standard input.
+http(s) URL, or ``-`` for standard input. This module also reads what expands into more
+URLs: URL list files, RSS/Atom feeds and sitemaps (bytes in, URLs out; the fetching is
+done by :mod:`scraper.fetch`). Nothing here touches the network or the database.
+
+Standard input, and a file named on the command line, are *sniffed*: when every line that
+is not blank and not a ``#`` comment is an http(s) URL, it is a URL list; otherwise it is
+an article document.
 """
 
 from __future__ import annotations
 
 import glob
+import io
+import re
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from scraper.config import SourcesConfig
 from scraper.errors import SourceError
 
 ARTICLE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".txt", ".md"})
 STDIN = "-"
+#: Query parameters that only track the reader; dropped before deduplication.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ocid",
+        "cmpid",
+        "s_cid",
+        "smid",
+        "ref_src",
+        "__twitter_impression",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "at_", "pk_")
+#: How deep a sitemap index may nest other indexes.
+MAX_SITEMAP_DEPTH = 3
+#: A decompressed sitemap larger than this is cut off (a gzip bomb stays small).
+MAX_SITEMAP_BYTES = 60_000_000
+_URL_LINE = re.compile(r"https?://\S+", re.IGNORECASE)
+# Sniffing a URL list reads at most this much of a file named on the command line.
+_MAX_LIST_SNIFF_BYTES = 50_000_000
+
+DocumentKind = Literal["feed", "sitemap", "sitemapindex", "document"]
 
 
 @dataclass
 class SourceSet:
-    """The expanded sources of one run: local files, article URLs, list files and feeds."""
+    """The expanded sources of one run: local files, article URLs, list files and feeds.
+
+    ``urls`` are article URLs as given (a URL named on the command line may turn out to be
+    a feed or a sitemap once fetched); ``feeds`` are feeds or sitemaps, URLs or local paths.
+    """
 
     files: list[Path] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
@@ -33,10 +84,217 @@ class SourceSet:
         return len(self.files) + len(self.urls) + len(self.url_files) + len(self.feeds) + self.stdin
 
 
+@dataclass
+class FeedEntries:
+    """What a feed or sitemap document expands into: article URLs and child sitemaps."""
+
+    kind: DocumentKind
+    urls: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+
+
 def is_url(source: str) -> bool:
     """Whether a source argument is an http(s) URL."""
     lowered = source[:8].lower()
     return lowered.startswith(("http://", "https://"))
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def normalize_url(url: str) -> str | None:
+    """The URL to fetch and store: fragment and tracking parameters dropped, host lowercased.
+
+    Returns ``None`` for anything that is not an absolute http(s) URL with a host.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    if parts.username or parts.password:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        host = f"{userinfo}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+
+
+def url_key(url: str) -> str:
+    """The deduplication key of a normalised URL: its query parameters in sorted order.
+
+    Cheaper than w3lib's ``canonicalize_url`` (which also rewrites escapes), and enough
+    for what normalisation leaves: the same page under reordered parameters.
+    """
+    head, mark, query = url.partition("?")
+    if not mark or "&" not in query:
+        return url
+    return f"{head}?{'&'.join(sorted(query.split('&')))}"
+
+
+def dedupe_urls(urls: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Normalise and deduplicate ``urls`` keeping first-seen order; also return the invalid ones."""
+    seen: dict[str, str] = {}
+    invalid: list[str] = []
+    for raw in urls:
+        normal = normalize_url(raw)
+        if normal is None:
+            invalid.append(raw)
+            continue
+        seen.setdefault(url_key(normal), normal)
+    return list(seen.values()), invalid
+
+
+def parse_url_list(text: str) -> tuple[list[str], list[str]]:
+    """URLs of a list (one per line, ``#`` comments and blank lines ignored) and the bad lines."""
+    urls: list[str] = []
+    bad: list[str] = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        (urls if _URL_LINE.fullmatch(entry) else bad).append(entry)
+    return urls, bad
+
+
+def looks_like_url_list(data: bytes) -> bool:
+    """Whether ``data`` is a URL list: UTF-8 text whose every non-comment line is a URL."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    urls, bad = parse_url_list(text)
+    return bool(urls) and not bad
+
+
+def _xml_root_name(data: bytes) -> str | None:
+    """The local name of the root element, read from the first few KB without a full parse."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<"):
+        return None
+    try:
+        for _event, element in etree.iterparse(
+            io.BytesIO(data[:65536]),
+            events=("start",),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            recover=True,
+        ):
+            return str(etree.QName(element).localname).lower()
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    return None
+
+
+def maybe_gunzip(data: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
+    """``data`` decompressed when it is gzip (``.xml.gz`` sitemaps), at most ``limit`` bytes."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        return decoder.decompress(data, limit)
+    except zlib.error as exc:
+        raise ValueError(f"bad gzip data: {exc}") from exc
+
+
+def sniff_document(data: bytes, content_type: str | None = None) -> DocumentKind:
+    """Whether fetched bytes are an RSS/Atom feed, a sitemap, a sitemap index or a document."""
+    data = maybe_gunzip(data[:MAX_SITEMAP_BYTES])
+    root = _xml_root_name(data)
+    if root in ("rss", "feed", "rdf"):
+        return "feed"
+    if root == "urlset":
+        return "sitemap"
+    if root == "sitemapindex":
+        return "sitemapindex"
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if root is None and media in ("application/rss+xml", "application/atom+xml"):
+        return "feed"  # a feed with junk before its root: feedparser copes
+    return "document"
+
+
+def parse_feed(data: bytes, base_url: str | None = None) -> list[str]:
+    """The entry links of an RSS or Atom feed, made absolute against ``base_url``."""
+    import feedparser  # on first use: most runs read no feed, and it is slow to import
+
+    headers = {"content-location": base_url} if base_url else None
+    # A stream, never a string: feedparser fetches strings that look like URLs.
+    parsed = feedparser.parse(
+        io.BytesIO(data),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    links: list[str] = []
+    for entry in parsed.entries:
+        href = entry.get("link")
+        if not href:
+            alternates = [
+                link.get("href")
+                for link in entry.get("links", [])
+                if link.get("rel", "alternate") == "alternate" and link.get("href")
+            ]
+            href = alternates[0] if alternates else None
+        if not href:
+            guid = entry.get("id")
+            href = guid if isinstance(guid, str) and is_url(guid) else None
+        if href:
+            links.append(urljoin(base_url, href) if base_url else href)
+    return links
+
+
+def parse_sitemap(data: bytes, base_url: str | None = None) -> FeedEntries:
+    """The ``<loc>`` URLs of a sitemap (news sitemaps too) or the child sitemaps of an index."""
+    data = maybe_gunzip(data)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=False
+    )
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"not a sitemap: {exc}") from exc
+    if root is None:
+        raise ValueError("not a sitemap: empty document")
+    name = str(etree.QName(root).localname).lower()
+    if name not in ("urlset", "sitemapindex"):
+        raise ValueError(f"not a sitemap: root element <{name}>")
+    child = "sitemap" if name == "sitemapindex" else "url"
+    locs: list[str] = []
+    for element in root.iterchildren("{*}" + child):
+        for loc in element.iterchildren("{*}loc"):
+            text = (loc.text or "").strip()
+            if text:
+                locs.append(urljoin(base_url, text) if base_url else text)
+    if name == "sitemapindex":
+        return FeedEntries("sitemapindex", sitemaps=locs)
+    return FeedEntries("sitemap", urls=locs)
+
+
+def expand_feed_document(
+    data: bytes, base_url: str | None, content_type: str | None = None
+) -> FeedEntries:
+    """Article URLs and child sitemaps of a feed or sitemap; kind ``document`` if neither."""
+    kind = sniff_document(data, content_type)
+    if kind == "feed":
+        return FeedEntries("feed", urls=parse_feed(data, base_url))
+    if kind in ("sitemap", "sitemapindex"):
+        return parse_sitemap(data, base_url)
+    return FeedEntries("document")
 
 
 def expand_path(source: str) -> list[Path]:
@@ -58,8 +316,38 @@ def expand_path(source: str) -> list[Path]:
     raise SourceError(f"no such file or directory: {source}")
 
 
-def collect_sources(arguments: list[str], config: SourcesConfig) -> SourceSet:
-    """Expand command-line SOURCE arguments, or the config's sources when there are none."""
+def _is_url_list_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > _MAX_LIST_SNIFF_BYTES:
+            return False
+        return looks_like_url_list(path.read_bytes())
+    except OSError:
+        return False  # reported when the file is read as an article
+
+
+def _is_feed_file(path: Path) -> bool:
+    if path.suffix.lower() not in (".xml", ".rss", ".atom", ".gz"):
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    try:
+        return sniff_document(head) != "document"
+    except ValueError:
+        return False
+
+
+def collect_sources(
+    arguments: list[str], config: SourcesConfig, *, sniff_lists: bool = False
+) -> SourceSet:
+    """Expand command-line SOURCE arguments, or the config's sources when there are none.
+
+    With ``sniff_lists``, a file named explicitly on the command line (not found through a
+    directory or a glob) that holds only URLs is a URL list, and a ``.xml``/``.rss``/
+    ``.atom``/``.gz`` file holding a feed or sitemap is a feed.
+    """
     found = SourceSet()
     if arguments:
         for source in arguments:
@@ -67,14 +355,36 @@ def collect_sources(arguments: list[str], config: SourcesConfig) -> SourceSet:
                 found.stdin = True
             elif is_url(source):
                 found.urls.append(source)
+            elif sniff_lists and Path(source).is_file():
+                path = Path(source)
+                if _is_feed_file(path):
+                    found.feeds.append(source)
+                elif _is_url_list_file(path):
+                    found.url_files.append(path)
+                else:
+                    found.files.append(path)
             else:
                 found.files.extend(expand_path(source))
     else:
         for source in config.paths:
             found.files.extend(expand_path(source))
         found.urls.extend(config.urls)
-        found.url_files.extend(Path(p) for p in config.url_files)
+        for name in config.url_files:
+            if not Path(name).is_file():
+                raise SourceError(f"sources.url_files: no such file: {name}")
+            found.url_files.append(Path(name))
         found.feeds.extend(config.feeds)
     found.files = list(dict.fromkeys(found.files))
     found.urls = list(dict.fromkeys(found.urls))
+    found.url_files = list(dict.fromkeys(found.url_files))
+    found.feeds = list(dict.fromkeys(found.feeds))
     return found
+
+
+def read_url_file(path: Path) -> tuple[list[str], list[str]]:
+    """The URLs of a list file and its bad lines; SourceError when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read URL list {path}: {exc.strerror or exc}") from exc
+    return parse_url_list(data.decode("utf-8-sig", errors="replace"))

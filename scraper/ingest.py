@@ -1,0 +1,254 @@
+"""Turning documents into stored articles: parse, save, count (one transaction each).
+
+:func:`ingest_bytes` is the step every document goes through, whether it was read from a
+file, from stdin or fetched: unless its bytes are the ones stored last time, it is
+parsed and saved in one transaction. :func:`record_fetch` routes a fetch result (a page,
+a 304, a skip or a failure) to the right store call. :class:`RunState` is what the
+stages of a run share: the database, the config, the counts and the progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlite_utils
+
+from scraper import store
+from scraper.config import Config
+from scraper.crawl import Job
+from scraper.fetch import FetchResult
+from scraper.model import Article
+from scraper.progress import Stage
+from scraper.shorteners import shortener_hosts
+from scraper.sources import looks_like_url_list, parse_url_list
+from scraper.store.schema import RUN_COUNTS
+
+log = logging.getLogger("scraper.run")
+
+#: Unchanged pages only get their ``fetched_at`` updated: that many per transaction, since
+#: a commit per page would cost an incremental run more than its requests do.
+TOUCH_BATCH = 500
+
+
+@dataclass
+class RunCounts:
+    """What one run did; stored in the ``runs`` table and printed as the summary line.
+
+    ``skipped`` (robots.txt, PDFs and other non-article types) is printed but not stored:
+    the ``runs`` table has no column for it; the pages are in ``articles.error``.
+    """
+
+    sources: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    new_articles: int = 0
+    posts: int = 0
+    links: int = 0
+    urls_resolved: int = 0
+    urls_failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    def stored(self) -> dict[str, int]:
+        """The counts the ``runs`` table records."""
+        return {k: v for k, v in asdict(self).items() if k in RUN_COUNTS}
+
+    def summary(self) -> str:
+        """A one-line human summary."""
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(self).items())
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (a function so tests can replace it)."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 text in UTC with seconds precision."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def display_path(path: Path) -> str:
+    """A file's path relative to the working directory when it is inside it, else absolute."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+@dataclass
+class RunState:
+    """What the stages of one run share: the database, config, counts and progress."""
+
+    db: sqlite_utils.Database
+    config: Config
+    counts: RunCounts
+    parse_stage: Stage
+    problems: list[str] = field(default_factory=list)
+    touched: list[tuple[str, int]] = field(default_factory=list)
+
+    def touch(self, url: str, http_status: int) -> None:
+        """Note that a known article was checked and had not changed (written in batches)."""
+        self.touched.append((url, http_status))
+        if len(self.touched) >= TOUCH_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending "checked, not changed" notes in one short transaction."""
+        if not self.touched:
+            return
+        batch, self.touched = self.touched, []
+        now = iso(utc_now())
+        with self.db.atomic():
+            for url, code in batch:
+                store.save_not_modified(self.db, url=url, fetched_at=now, http_status=code)
+
+    def problem(self, message: str) -> None:
+        """Log and remember a failure that has no ``articles`` row (a feed, a list)."""
+        log.warning("%s", message)
+        self.counts.errors += 1
+        self.problems.append(message)
+
+
+def ingest_bytes(
+    state: RunState,
+    data: bytes,
+    *,
+    source: str,
+    url: str | None = None,
+    base_url: str | None = None,
+    content_type: str | None = None,
+    fetched: FetchResult | None = None,
+) -> None:
+    """Parse one document and save it, unless its bytes are those stored last time.
+
+    ``url`` (fetched pages) is the article's key, so the next run finds its validators
+    under the URL it fetches; files are keyed by their canonical URL, else their path.
+    """
+    counts = state.counts
+    digest = fetched.content_sha256 if fetched and fetched.content_sha256 else None
+    digest = digest or hashlib.sha256(data).hexdigest()
+    known = store.get_article_state(state.db, url or source)
+    now = iso(utc_now())
+    if known is not None and known.content_sha256 == digest:
+        counts.unchanged += 1
+        state.touch(known.url, (fetched.http_status if fetched else None) or 200)
+        return
+    # Imported on first use: an incremental run that parses nothing starts faster.
+    from scraper.parse import parse_document
+
+    try:
+        article = parse_document(data, source=source, base_url=base_url, content_type=content_type)
+    except Exception as exc:  # parse promises not to raise: a bug must not end the run
+        counts.errors += 1
+        log.exception("cannot parse %s", source)
+        error = f"parse: {type(exc).__name__}: {exc}"
+        store.save_failed_article(
+            state.db, source=source, url=url, fetched_at=now, http_status=None, error=error
+        )
+        return
+    state.parse_stage.advance()
+    if url is not None:
+        article = _keyed_on(article, url)
+    config = state.config
+    result = store.save_article(
+        state.db,
+        article,
+        source=source,
+        fetched_at=now,
+        http_status=fetched.http_status if fetched else None,
+        content_type=content_type,
+        content_sha256=digest,
+        etag=fetched.etag if fetched else None,
+        last_modified=fetched.last_modified if fetched else None,
+        shorteners=shortener_hosts(config.resolver.shorteners),
+        resolve_all=config.resolver.resolve == "all",
+    )
+    counts.new_articles += int(result.new_article)
+    counts.posts += result.posts
+    counts.links += result.links
+
+
+def _keyed_on(article: Article, url: str) -> Article:
+    """``article`` stored under the URL it was fetched from (not its canonical URL)."""
+    article.url = url
+    return article
+
+
+def ingest_files(state: RunState, files: Iterable[Path]) -> None:
+    """Read, parse and store every local file of the run."""
+    for path in files:
+        source = display_path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            state.counts.errors += 1
+            log.error("cannot read %s: %s", source, exc.strerror or exc)
+            continue
+        state.counts.fetched += 1
+        ingest_bytes(state, data, source=source)
+
+
+def read_stdin(state: RunState, stream: BinaryIO) -> list[str]:
+    """Standard input: a URL list (returned, to fetch) or one document (stored now).
+
+    A document read from stdin is stored under ``stdin:<first 12 hex of its SHA-256>``
+    unless it names its canonical URL, so two different piped documents never collide.
+    """
+    data = stream.read()
+    if looks_like_url_list(data):
+        urls, _bad = parse_url_list(data.decode("utf-8-sig"))
+        return urls
+    if not data.strip():
+        state.problem("stdin: empty, nothing to read")
+        return []
+    state.counts.fetched += 1
+    source = f"stdin:{hashlib.sha256(data).hexdigest()[:12]}"
+    ingest_bytes(state, data, source=source)
+    return []
+
+
+def record_fetch(state: RunState, job: Job, result: FetchResult) -> None:
+    """Store what fetching an article gave (or note the failure of a feed)."""
+    counts = state.counts
+    now = iso(utc_now())
+    if result.status == "ok" and result.body is not None:
+        counts.fetched += 1
+        ingest_bytes(
+            state,
+            result.body,
+            source=job.url,
+            url=job.url,
+            base_url=result.final_url,
+            content_type=result.content_type,
+            fetched=result,
+        )
+    elif result.status == "not_modified":
+        counts.not_modified += 1
+        state.touch(job.url, 304)
+    elif job.role == "feed":
+        state.problem(f"{job.url}: {result.error}")
+    else:
+        if result.status == "skipped":
+            counts.skipped += 1
+            log.info("%s: %s", job.url, result.error)
+        else:
+            counts.errors += 1
+            log.warning("%s: %s", job.url, result.error)
+        store.save_failed_article(
+            state.db,
+            source=job.url,
+            url=job.url,
+            fetched_at=now,
+            http_status=result.http_status,
+            error=result.error or result.status,
+            content_type=result.content_type,
+        )
