@@ -40,8 +40,8 @@ TOUCH_BATCH = 500
 class RunCounts:
     """What one run did; stored in the ``runs`` table and printed as the summary line.
 
-    ``skipped`` (robots.txt, PDFs and other non-article types) is printed but not stored:
-    the ``runs`` table has no column for it; the pages are in ``articles.error``.
+    ``skipped``: pages not parsed because robots.txt forbids them or they are not articles
+    (PDFs, images); each is also in ``articles.error``.
     """
 
     sources: int = 0
@@ -156,6 +156,7 @@ def ingest_bytes(
         )
         return
     state.parse_stage.advance()
+    canonical_url = article.url
     if url is not None:
         article = _keyed_on(article, url)
     config = state.config
@@ -171,6 +172,8 @@ def ingest_bytes(
         last_modified=fetched.last_modified if fetched else None,
         shorteners=shortener_hosts(config.resolver.shorteners),
         resolve_all=config.resolver.resolve == "all",
+        canonical_url=canonical_url,
+        final_url=fetched.final_url if fetched else None,
     )
     counts.new_articles += int(result.new_article)
     counts.posts += result.posts

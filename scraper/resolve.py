@@ -283,8 +283,9 @@ class Resolver:
         elif isinstance(exc, BlockedAddressError):
             status, error = "blocked", f"blocked: {exc}"
         else:
-            error = f"{error_category(exc)}: {exc}"
-            if error_category(exc) == "internal":
+            category = error_category(exc)
+            error = f"{category}: {str(exc) or type(exc).__name__}"
+            if category == "internal":  # a bug, not a bad server: keep the traceback
                 logger.exception("resolving %s failed unexpectedly", chain.url)
         chain.close(code)
         result = self._resolution(chain, status, error)

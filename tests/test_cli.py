@@ -162,6 +162,9 @@ def test_run_is_idempotent_and_offline(tmp_path: Path) -> None:
     shorteners = conn.execute("select count(*) from urls where host = 't.co'").fetchone()[0]
     assert shorteners == 9  # the distinct t.co codes written into the sample
     assert conn.execute("select count(*) from runs").fetchone()[0] == 2
+    # the second run recognised every file as unchanged, canonical URL or not
+    second = conn.execute("select unchanged, new_articles from runs order by id desc").fetchone()
+    assert second == (6, 0)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 

@@ -140,7 +140,7 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
     again = open_database(path)
     assert again.schema == schema
     applied = again.execute("SELECT name FROM _sqlite_migrations").fetchall()
-    assert applied == [("0001_initial",)]
+    assert applied == [("0001_initial",), ("0002_canonical_final_skipped",)]
     again.close()
 
 
@@ -514,5 +514,8 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
     save(db, article())
     assert db.table("articles").count == 2
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert db.execute("SELECT name FROM _sqlite_migrations").fetchall() == [("0001_initial",)]
+    assert db.execute("SELECT name FROM _sqlite_migrations").fetchall() == [
+        ("0001_initial",),
+        ("0002_canonical_final_skipped",),
+    ]
     db.close()

@@ -68,6 +68,8 @@ def save_article(
     last_modified: str | None = None,
     shorteners: frozenset[str] = SHORTENER_HOSTS,
     resolve_all: bool = False,
+    canonical_url: str | None = None,
+    final_url: str | None = None,
 ) -> SaveResult:
     """Save ``article`` and everything it cites, all or nothing.
 
@@ -118,6 +120,8 @@ def save_article(
             "etag": etag,
             "last_modified": last_modified,
             "encoding": article.encoding,
+            "canonical_url": canonical_url,
+            "final_url": final_url,
             "n_posts": len(citations),
             "n_links": len(links),
         }
@@ -245,6 +249,8 @@ def _update_article(
           content_sha256 = COALESCE(:content_sha256, content_sha256), etag = :etag,
           last_modified = :last_modified, encoding = COALESCE(:encoding, encoding),
           error = NULL, n_posts = :n_posts, n_links = :n_links,
+          canonical_url = COALESCE(:canonical_url, canonical_url),
+          final_url = COALESCE(:final_url, final_url),
           updated_at = COALESCE(:updated_at, updated_at)
         WHERE id = :id
         """,
@@ -312,10 +318,14 @@ def is_unchanged(db: Database, url: str, content_sha256: str) -> bool:
 
 
 def get_article_state(db: Database, url: str) -> ArticleState | None:
-    """The validators stored for ``url`` (for ``If-None-Match``/``If-Modified-Since``)."""
+    """The validators stored for ``url`` (for ``If-None-Match``/``If-Modified-Since``).
+
+    ``url`` may also be a file's source path: files are stored under their canonical URL
+    when they name one, so the lookup falls back to the ``source`` column.
+    """
     row = db.execute(
         "SELECT url, etag, last_modified, content_sha256, fetched_at, http_status "
-        "FROM articles WHERE url = ?",
-        [url],
+        "FROM articles WHERE url = :key OR source = :key ORDER BY url = :key DESC LIMIT 1",
+        {"key": url},
     ).fetchone()
     return None if row is None else ArticleState(*row)

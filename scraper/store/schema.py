@@ -37,6 +37,7 @@ RUN_COUNTS = (
     "urls_resolved",
     "urls_failed",
     "errors",
+    "skipped",
 )
 
 
@@ -71,6 +72,8 @@ TABLES: dict[str, TableSpec] = {
             "updated_at": str,
             "n_posts": int,
             "n_links": int,
+            "canonical_url": str,
+            "final_url": str,
         },
         pk="id",
         not_null=frozenset({"url"}),
@@ -265,6 +268,16 @@ def _initial_schema(db: Database) -> None:
     for table, searchable in FTS_COLUMNS.items():
         db.table(table).enable_fts(searchable, create_triggers=True, replace=True)
     db.create_view("cited_posts", CITED_POSTS_SQL, replace=True)
+
+
+@MIGRATIONS(name="0002_canonical_final_skipped")
+def _canonical_final_skipped(db: Database) -> None:
+    """Articles keep their canonical and final URLs; runs count skipped pages; by source."""
+    for name in ("articles", "runs"):
+        _ensure_table(db, name, TABLES[name])
+    db.table("articles").create_index(
+        ["source"], index_name="idx_articles_source", if_not_exists=True
+    )
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:

@@ -1,0 +1,213 @@
+"""What the platform modules share: URL splitting, attribute reading and building a Post.
+
+Every platform module (``bluesky``, ``mastodon``, ...) has a ``parse_url`` that takes the
+:class:`UrlParts` made here once per URL, so the host is lower-cased, the port and a
+``www.``-like prefix dropped and a Wayback Machine wrapper removed only once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from scraper.model import Post
+from scraper.parse.dates import is_date_mismatch, parse_datetime_iso, parse_shown_date
+from scraper.parse.entities import extract_entities
+from scraper.parse.html import Element
+
+__all__ = [
+    "LINK_KIND",
+    "UrlParts",
+    "attr",
+    "classes",
+    "embed_sources",
+    "make_post",
+    "millis_to_iso",
+    "read_shown_date",
+    "split_url",
+    "time_element_date",
+]
+
+#: ``Post.kind`` of a post that the article only links to (a citation, not an embed).
+LINK_KIND = "link"
+# Subdomains that show the same content as the bare host.
+_SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "web.", "old.", "new.", "np.", "music.")
+_WAYBACK_RE = re.compile(
+    r"(?:https?:)?//web\.archive\.org/web/\d{1,14}[a-z_]{0,4}/(?P<url>.+)", re.IGNORECASE
+)
+_SCHEME_RE = re.compile(r"(?:https?:)?//", re.IGNORECASE)
+# Attributes that lazy loaders use instead of src (data-src, data-lazy-src, data-artsrc...).
+_SOURCE_SUFFIX = "src"
+_MAX_URL_CHARS = 4096
+# A display name in a byline is at most this long; longer text is prose, not a name.
+MAX_NAME_CHARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class UrlParts:
+    """A URL split once: ``host`` lower-case without port or ``www.``; path and query raw."""
+
+    host: str
+    path: str
+    query: str
+
+    def param(self, name: str) -> str | None:
+        """The first value of the query parameter ``name`` (percent-decoded), if any."""
+        if name + "=" not in self.query:
+            return None
+        values = parse_qs(self.query).get(name)
+        return values[0] if values else None
+
+    def segments(self) -> list[str]:
+        """The non-empty path segments, percent-decoded."""
+        return [unquote(s) for s in self.path.split("/") if s]
+
+
+def split_url(url: str) -> UrlParts | None:
+    """``url`` (absolute, or without a scheme) as :class:`UrlParts`; ``None`` when it has no host.
+
+    A Wayback Machine copy (``web.archive.org/web/TIMESTAMP/URL``) stands for the URL it
+    archived. A scheme-less ``example.com/path`` is read as ``https://example.com/path``.
+    """
+    text = url.strip()
+    if not text or len(text) > _MAX_URL_CHARS:
+        return None
+    wayback = _WAYBACK_RE.fullmatch(text)
+    if wayback is not None:
+        text = wayback["url"]
+    if not _SCHEME_RE.match(text):
+        text = "//" + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".")
+    for prefix in _SAME_SITE_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+            break
+    return UrlParts(host, parts.path, parts.query)
+
+
+def classes(element: Element) -> str:
+    """The element's class attribute, lower-cased (a substring test is the cheap guard)."""
+    return str(element.get("class") or "").lower()
+
+
+def attr(element: Element, name: str) -> str | None:
+    """An attribute's value without surrounding space; ``None`` when missing or empty."""
+    value = element.get(name)
+    if not value:
+        return None
+    return str(value).strip() or None
+
+
+def embed_sources(element: Element) -> Iterator[str]:
+    """The URLs an iframe-like element loads: ``src`` and lazy loaders' ``data-*src``."""
+    for name, value in element.attrib.items():
+        if name.endswith(_SOURCE_SUFFIX) and value and "//" in value:
+            yield str(value).strip()
+
+
+def millis_to_iso(millis: int, *, earliest: datetime) -> str | None:
+    """Unix milliseconds as an ISO timestamp, or ``None`` before ``earliest`` or after 2100.
+
+    Ids that encode a time are only trusted within the platform's lifetime: a smaller
+    number is an older, sequential id and carries no time.
+    """
+    try:
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    except OverflowError:
+        return None
+    if moment < earliest or moment.year >= 2100:
+        return None
+    return moment.isoformat(timespec="milliseconds")
+
+
+_LEADING_WORD_RE = re.compile(r"\S+\s+")
+_TRAILING_ZONE_RE = re.compile(r"\s+[A-Z]{2,5}$")
+
+
+def read_shown_date(text: str | None, lang: str | None) -> tuple[str | None, str | None]:
+    """``(ISO date, date as shown)`` from a byline's date part, in any language.
+
+    Bylines put a word before the date ("on", "am", "le") and sometimes a time zone
+    after it ("at 9:24am PDT"); up to two leading words and the zone are tried away.
+    """
+    if not text:
+        return None, None
+    shown = " ".join(text.split())
+    candidate = shown
+    for _ in range(3):
+        for attempt in (candidate, _TRAILING_ZONE_RE.sub("", candidate)):
+            date = parse_shown_date(attempt, lang)
+            if date is not None:
+                return date, candidate
+        match = _LEADING_WORD_RE.match(candidate)
+        if match is None:
+            break
+        candidate = candidate[match.end() :]
+    return None, shown
+
+
+def make_post(
+    platform: str,
+    kind: str,
+    *,
+    post_id: str | None,
+    url: str | None,
+    posted_at: str | None = None,
+    handle: str | None = None,
+    display_name: str | None = None,
+    date: str | None = None,
+    date_text: str | None = None,
+    text: str | None = None,
+    lang: str | None = None,
+) -> Post:
+    """A :class:`Post` with entities, and ``date_mismatch`` when the id gives a time."""
+    moment = None
+    if posted_at:
+        try:
+            moment = datetime.fromisoformat(posted_at)
+        except ValueError:
+            moment = None
+    text = text.strip() if text else None
+    return Post(
+        platform=platform,
+        kind=kind,
+        post_id=post_id,
+        handle=handle or None,
+        display_name=" ".join(display_name.split()) if display_name else None,
+        date=date,
+        date_text=date_text,
+        posted_at=posted_at,
+        date_mismatch=is_date_mismatch(date, moment),
+        text=text or None,
+        lang=lang,
+        url=url,
+        entities=extract_entities(text) if text else [],
+    )
+
+
+def time_element_date(element: Element, lang: str | None) -> tuple[str | None, str | None]:
+    """``(ISO date, date as shown)`` of the first ``<time>`` under ``element``.
+
+    The shown text is read first (it is the date the reader saw); the ``datetime``
+    attribute, a UTC moment, fills in when the text is unreadable.
+    """
+    time = next(element.iter("time"), None)
+    if time is None:
+        return None, None
+    shown = " ".join(time.text_content().split()) or None
+    date = read_shown_date(shown, lang)[0] if shown else None
+    if date is None:
+        machine = attr(time, "datetime")
+        parsed = parse_datetime_iso(machine) if machine else None
+        date = parsed[:10] if parsed else None
+    return date, shown
