@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
@@ -164,9 +164,7 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
 @cli.command()
 @click.argument("urls", nargs=-1)
 @config_options
-@click.option(
-    "--retry-failed", is_flag=True, help="Retry failed URLs now, whatever their delay."
-)
+@click.option("--retry-failed", is_flag=True, help="Retry failed URLs now, whatever their delay.")
 def resolve(
     urls: tuple[str, ...], config_path: str | None, db_path: str | None, retry_failed: bool
 ) -> None:
@@ -249,17 +247,18 @@ def export(
     \b
         scraper export cited_posts --format csv -o cited_posts.csv
     """
-    from scraper.export import export_table
+    from scraper.export import ExportFormat, export_table
 
     config = get_config(config_path, db_path)
     if not Path(config.database.path).exists():
         fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
+    export_format = cast(ExportFormat, fmt)  # click.Choice guarantees csv or jsonl
     try:
         if output:
             with Path(output).open("w", encoding="utf-8", newline="") as out:
-                count = export_table(config.database.path, table, fmt, out)
+                count = export_table(config.database.path, table, export_format, out)
         else:
-            count = export_table(config.database.path, table, fmt, sys.stdout)
+            count = export_table(config.database.path, table, export_format, sys.stdout)
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     click.echo(f"scraper export: {count} rows of {table}", err=True)

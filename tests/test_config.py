@@ -102,7 +102,7 @@ def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
     """A file that is not TOML gives a clear error with the file name."""
     bad = tmp_path / "bad.toml"
     bad.write_text("[resolver\nenabled = true\n")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
         load_config(bad)
 
 
