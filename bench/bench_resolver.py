@@ -15,6 +15,9 @@ multiple of minet's 490/s from issue 3); client CPU per request. The machine has
 cores shared by client, server and whatever else runs: repeat (``--repeat``) and read
 the CPU per request beside the wall time.
 
+``--transport aiohttp`` runs a bare aiohttp loop over the same redirects instead of the
+resolver: the limit this machine sets for the library under our transport.
+
 Then the peak traced memory while streaming 1,000 and 5,000 URLs through
 ``resolve_iter`` (flat if nothing piles up per URL) and, for comparison, through
 ``resolve_urls``, which returns the whole list by contract.
@@ -27,6 +30,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import resource
+import socket
 import time
 import tracemalloc
 from collections import Counter
@@ -166,7 +170,63 @@ def httpcore_client(config: ResolverConfig) -> httpx.AsyncClient:
     return make_client(config, transport=transport)
 
 
+async def bare_aiohttp_run(port: int, n: int, concurrency: int) -> RunResult:
+    """The machine's limit: a plain aiohttp session following the same redirects by hand.
+
+    No guard, no httpx, no retries or deadlines: ``concurrency`` workers, each GETting a
+    URL with ``allow_redirects=False`` and following ``Location`` until the 200, whose
+    body is read (the resolver reads it too). ``per_host`` connections per host at most.
+    """
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
+
+    class Loopback(AbstractResolver):
+        """Every name is 127.0.0.1 (the bench's DNS table); never a real lookup."""
+
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:
+            return [
+                {
+                    "hostname": host,
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "family": socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+                }
+            ]
+
+        async def close(self) -> None:
+            pass
+
+    urls, _, _ = _setup(port, n)
+    pending = iter(urls)
+    requests = 0
+
+    async def work(session: aiohttp.ClientSession) -> None:
+        nonlocal requests
+        for url in pending:
+            while True:
+                async with session.get(url, allow_redirects=False) as response:
+                    requests += 1
+                    if 300 <= response.status < 400:
+                        url = response.headers["Location"]
+                        continue
+                    await response.read()
+                    break
+
+    connector = aiohttp.TCPConnector(
+        limit=concurrency, limit_per_host=ResolverConfig().per_host, resolver=Loopback()
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+        await asyncio.gather(*(work(session) for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return RunResult(n, requests, wall, cpu, Counter({"resolved": n}))
+
+
 async def timed_run(port: int, n: int, concurrency: int, transport: str = "guarded") -> RunResult:
+    if transport == "aiohttp":
+        return await bare_aiohttp_run(port, n, concurrency)
     urls, dns, names = _setup(port, n)
     config = _config(concurrency, names)
     client = httpcore_client(config) if transport == "httpcore" else make_client(config, dns=dns)
@@ -226,9 +286,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per plan (the box is shared)")
     parser.add_argument(
         "--transport",
-        choices=["guarded", "httpcore"],
+        choices=["guarded", "httpcore", "aiohttp"],
         default="guarded",
-        help="httpcore: httpx's default pool, for comparison (slow; use with --urls)",
+        help="guarded: the resolver as shipped (httpx over aiohttp, address guard); "
+        "httpcore: httpx's default pool, for comparison (slow; use with --urls); "
+        "aiohttp: a bare aiohttp loop following the same redirects, the machine's limit",
     )
     args = parser.parse_args()
     _raise_fd_limit()

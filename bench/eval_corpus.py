@@ -101,7 +101,8 @@ def parse_pages(corpus: Path, candidates_only: bool = False) -> list[PageResult]
         seconds = time.perf_counter() - started
         found: dict[str, str] = {}
         for post in article.posts:
-            if post.platform == "twitter" and post.post_id:
+            # Embeds only: tweets the article merely links to (kind "link") are not labelled.
+            if post.platform == "twitter" and post.post_id and post.kind != "link":
                 found.setdefault(post.post_id, post.kind)
         results.append(PageResult(row["file"], found, labels.get(row["file"], {}), seconds))
     return results

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from datasette import hookimpl
 from markupsafe import Markup
 
+from scraper.parse.post_urls import canonical_post_url
 from scraper.store.posts import clean_handle, profile_url
 
 PLUGIN_NAME = "scraper"
@@ -39,14 +40,20 @@ def _cell(row: Any, key: str) -> Any:
 
 
 def post_url(platform: str | None, post_id: str) -> str | None:
-    """The public URL of a post from its platform id (``1159...``) or key (``twitter:1159...``)."""
+    """The public URL of a post from its platform id (``1159...``) or key (``twitter:1159...``).
+
+    Other platforms' ids (``youtube:ID``, ``bluesky:at://...``) go to
+    :func:`scraper.parse.post_urls.canonical_post_url`.
+    """
     if platform is None:
         return None
     bare = post_id.split(":", 1)[1] if post_id.startswith(f"{platform}:") else post_id
-    template = POST_URLS.get(platform.lower())
-    if template is None or not bare.isdigit():  # hashed keys (h-...) have no public page
+    if bare.startswith("h-"):  # hashed keys have no public page
         return None
-    return template.format(post_id=bare)
+    template = POST_URLS.get(platform.lower())
+    if template is None:  # the other platforms: their canonical URL, where the id makes one
+        return canonical_post_url(platform.lower(), bare)
+    return template.format(post_id=bare) if bare.isdigit() else None
 
 
 def _link(href: str, text: str) -> Markup:

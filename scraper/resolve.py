@@ -93,17 +93,14 @@ def make_client(
     ``transport`` replaces the guarded one (tests pass ``httpx.MockTransport``; literal
     addresses are still checked by the resolver, names are then not). ``allowed_networks``
     and ``ssl_context`` go to :class:`GuardedTransport` (tests: a loopback "public" host,
-    a private CA).
+    a private CA). Per-host bounds stay with the callers' :class:`HostLimiter`.
     """
     if transport is None:
         guard = AddressGuard(
             dns, allow_private=config.allow_private, allowed_networks=allowed_networks
         )
         transport = GuardedTransport(
-            guard,
-            ssl_context=ssl_context,
-            max_connections=config.concurrency,
-            max_keepalive_connections=2 * config.concurrency,
+            guard, ssl_context=ssl_context, max_connections=config.concurrency
         )
     return httpx.AsyncClient(
         transport=transport,

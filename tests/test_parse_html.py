@@ -156,7 +156,7 @@ def test_metadata_og_title_canonical_and_published() -> None:
 def test_blockquote_other_needs_status_link_and_signature() -> None:
     """Other blockquotes are posts only with a signature and a status link inside."""
     article = parse_fixture("blockquote_other.html")
-    assert [summary(p) for p in article.posts] == [
+    assert [summary(p) for p in article.posts if p.kind != "link"] == [
         (
             "blockquote-other",
             "1234810753643451234",
@@ -178,6 +178,10 @@ def test_blockquote_other_needs_status_link_and_signature() -> None:
     ]
     thread = [link for link in article.links if link.text == "the thread"]
     assert thread[0].context == "article"
+    # the article's own link to a status cites it as a link, not as an embed
+    assert [(p.kind, p.post_id) for p in article.posts if p.kind == "link"] == [
+        ("link", "1234825853137851234")
+    ]
 
 
 def test_rendered_forms_give_ids_and_merge_with_markup() -> None:
@@ -247,7 +251,8 @@ def test_escaped_embeds_counted_once_with_their_markup_twin() -> None:
 def test_negatives_are_not_posts() -> None:
     """Timelines, moments, buttons, intents, class names, code samples are not posts."""
     article = parse_fixture("negatives.html")
-    assert article.posts == []
+    # the status link in running text is a link citation, not an embedded post
+    assert [(p.kind, p.post_id) for p in article.posts] == [("link", "1159486925829051234")]
     assert {link.context for link in article.links} == {"article"}
     assert len(article.links) == 7
 
@@ -425,13 +430,14 @@ def test_another_platform_plugs_into_the_same_traversal() -> None:
         base_url=BASE,
         detectors=(*DETECTORS, InstagramDetector()),
     )
-    assert [(p.platform, p.kind) for p in article.posts] == [
+    assert [(p.platform, p.kind) for p in article.posts if p.kind != "link"] == [
         ("twitter", "blockquote-other"),
         ("instagram", "blockquote"),
         ("twitter", "blockquote"),
     ]
     instagram = [link for link in article.links if "instagram.com" in link.url]
-    assert (instagram[0].context, instagram[0].post_index) == ("post", 1)
+    index = next(i for i, p in enumerate(article.posts) if p.platform == "instagram")
+    assert (instagram[0].context, instagram[0].post_index) == ("post", index)
 
 
 @pytest.fixture(scope="module")

@@ -1,39 +1,152 @@
-"""The guarded HTTP/1.1 transport and the capped body reader, against raw loopback servers."""
+"""The guarded aiohttp transport and the capped body reader, against raw loopback servers."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import socket
 import zlib
+from pathlib import Path
 
+import aiohttp
 import httpx
 import pytest
-from resolver_world import Reply, SeenRequest, World, world
+from resolver_world import Reply, SeenRequest, World, make_tls_pair, world
 
 from scraper.body import BodyTooLargeError, read_capped
-from scraper.http1 import parse_head
-from scraper.netguard import AddressGuard, BlockedAddressError
-from scraper.transport import GuardedTransport
+from scraper.netguard import AddressGuard, BlockedAddressError, DnsLookupError, TlsError
+from scraper.resolve import make_client
+from scraper.resolve_chain import error_category
+from scraper.retry import is_retryable
+from scraper.transport import GuardedTransport, translate_error
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
 
-def client_for(world: World, **options: object) -> httpx.AsyncClient:
-    guard = AddressGuard(world.dns, allow_private=True)
+def client_for(
+    world: World, guard: AddressGuard | None = None, **options: object
+) -> httpx.AsyncClient:
+    guard = guard if guard is not None else AddressGuard(world.dns, allow_private=True)
     transport = GuardedTransport(guard, **options)  # type: ignore[arg-type]
-    return httpx.AsyncClient(transport=transport, timeout=2.0)
+    return httpx.AsyncClient(transport=transport, timeout=2.0, trust_env=False)
 
 
-def test_parse_head_is_lenient_like_browsers() -> None:
-    """Bare LF line ends, folded lines and junk lines are read; the status line is strict."""
-    version, status, reason, headers = parse_head(
-        b"HTTP/1.1 301 Moved Permanently\nLocation: /a\n  continued\nthis is junk\nX-Empty:"
-    )
-    assert (version, status, reason) == (b"HTTP/1.1", 301, b"Moved Permanently")
-    assert headers == [(b"Location", b"/a continued"), (b"X-Empty", b"")]
-    assert parse_head(b"HTTP/1.0 200")[1:3] == (200, b"")
-    for bad in (b"ICY 200 OK", b"HTTP/1.1 2000 Huh", b"HTTP/1.1", b"HTTP/1.1 abc OK"):
-        with pytest.raises(httpx.RemoteProtocolError):
-            parse_head(bad)
+async def ok(request: SeenRequest, reply: Reply) -> None:
+    await reply.send(200, body=b"ok")
+
+
+class RebindingDns:
+    """Answers each lookup with the next address of a list (a rebinding DNS server)."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.lookups: list[str] = []
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        return [self.answers.pop(0)]
+
+
+# -- the guard, at connect time -------------------------------------------------------------
+
+
+async def test_guard_refuses_before_connecting(world: World) -> None:
+    """With allow_private off, a loopback answer raises BlockedAddressError and sends nothing."""
+    site = await world.add("site.example")
+    async with client_for(world, AddressGuard(world.dns)) as client:
+        with pytest.raises(BlockedAddressError):
+            await client.get(site.url("/"))
+    assert site.connections == 0
+
+
+async def test_rebinding_dns_cannot_steer_a_new_connection(world: World) -> None:
+    """Each new connection asks the guard once; a second answer turned private is refused unsent."""
+    site = await world.add("rebind.example")  # 127.0.0.2, allowed below as if public
+
+    async def closing(request: SeenRequest, reply: Reply) -> None:
+        await reply.send(200, [("Connection", "close")], b"ok")
+        reply.keep_open = False
+
+    site.route("*", closing)
+    inside_connections = 0
+
+    async def inside(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal inside_connections
+        inside_connections += 1
+        writer.close()
+
+    # the "internal" server listens on the very port the URL names
+    server = await asyncio.start_server(inside, "127.0.0.3", site.port)
+    dns = RebindingDns(site.ip, "127.0.0.3")
+    guard = AddressGuard(dns, allowed_networks=[f"{site.ip}/32"])
+    try:
+        async with client_for(world, guard) as client:
+            assert (await client.get(site.url("/1"))).text == "ok"
+            with pytest.raises(BlockedAddressError):
+                await client.get(site.url("/2"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert dns.lookups == ["rebind.example", "rebind.example"]
+    assert inside_connections == 0 and site.paths() == ["/1"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.2", "0x7f.0.0.2", "2130706434"])
+async def test_literal_addresses_are_checked_without_dns(world: World, host: str) -> None:
+    """aiohttp skips its resolver for IP literals: the transport checks them (any spelling)."""
+    site = await world.add("site.example")
+    dns = world.dns
+    async with client_for(world, AddressGuard(dns)) as client:
+        with pytest.raises(BlockedAddressError):
+            await client.get(f"http://{host}:{site.port}/")
+    assert dns.lookups == [] and site.connections == 0
+
+
+async def test_allowed_literal_address_connects(world: World) -> None:
+    """A literal inside ``allowed_networks`` is connected to."""
+    site = await world.add("site.example")
+    site.route("*", ok)
+    guard = AddressGuard(world.dns, allowed_networks=[f"{site.ip}/32"])
+    async with client_for(world, guard) as client:
+        assert (await client.get(f"http://{site.ip}:{site.port}/")).text == "ok"
+
+
+async def test_unknown_name_is_a_dns_error(world: World) -> None:
+    """The guard's DnsLookupError comes out as itself, not as a generic connect error."""
+    async with client_for(world) as client:
+        with pytest.raises(DnsLookupError) as caught:
+            await client.get("http://nowhere.invalid/")
+    assert error_category(caught.value) == "dns"
+
+
+async def test_refused_connection(world: World) -> None:
+    """Nothing listening: ConnectError (category connect, retryable) naming the address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    world.extra_dns["closed.example"] = ["127.0.0.1"]
+    async with client_for(world) as client:
+        with pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.1") as caught:
+            await client.get(f"http://closed.example:{port}/")
+    assert type(caught.value) is httpx.ConnectError
+    assert error_category(caught.value) == "connect" and is_retryable(caught.value)
+
+
+async def test_proxy_variables_are_ignored(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP(S)_PROXY and ALL_PROXY never steer the run's client: it goes straight to the site."""
+    site = await world.add("site.example")
+    proxy = await world.add("proxy.example")
+    site.route("*", ok)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, f"http://{proxy.ip}:{proxy.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with make_client(World.config(), dns=world.dns) as client:
+        assert (await client.get(site.url("/"))).text == "ok"
+    assert proxy.connections == 0 and site.paths() == ["/"]
+
+
+# -- HTTP/1.1 as aiohttp speaks it --------------------------------------------------------
 
 
 async def test_chunked_body_and_keepalive(world: World) -> None:
@@ -67,7 +180,7 @@ async def test_interim_response_is_skipped(world: World) -> None:
 
 
 async def test_conflicting_content_length_is_an_error(world: World) -> None:
-    """Two different Content-Length values (a smuggling shape) are refused."""
+    """Two different Content-Length values (a smuggling shape) are refused as garbled."""
     site = await world.add("site.example")
 
     async def conflicting(request: SeenRequest, reply: Reply) -> None:
@@ -109,8 +222,76 @@ async def test_head_response_has_no_body(world: World) -> None:
     assert response.content == b"" and again.status_code == 200 and site.connections == 1
 
 
-async def test_stale_keepalive_connection_is_retried_once(world: World) -> None:
-    """A kept-alive connection closed as the next request arrives: resent on a new one."""
+async def test_raw_header_bytes_and_long_lines_are_kept(world: World) -> None:
+    """Latin-1 and UTF-8 header bytes arrive unchanged; a 20 KB Location is accepted."""
+    site = await world.add("site.example")
+    long_target = b"/t?" + b"q" * 20_000
+
+    async def odd(request: SeenRequest, reply: Reply) -> None:
+        headers = [
+            (b"Location", long_target),
+            (b"X-Latin", b"caf\xe9"),
+            (b"X-Utf8", b"caf\xc3\xa9"),
+        ]
+        await reply.send(301, headers)
+
+    site.route("*", odd)
+    async with client_for(world) as client:
+        response = await client.get(site.url("/"))
+    raw = dict(response.headers.raw)
+    assert raw[b"Location"] == long_target
+    assert raw[b"X-Latin"] == b"caf\xe9" and raw[b"X-Utf8"] == b"caf\xc3\xa9"
+
+
+async def test_compressed_body_reaches_httpx_undecoded(world: World) -> None:
+    """aiohttp does not inflate (body.py caps the decoded size): the raw stream is the gzip."""
+    site = await world.add("site.example")
+    packed = zlib.compress(b"hello " * 100, wbits=31)
+
+    async def gzipped(request: SeenRequest, reply: Reply) -> None:
+        await reply.send(200, [("Content-Encoding", "gzip")], packed)
+
+    site.route("*", gzipped)
+    async with client_for(world) as client, client.stream("GET", site.url("/")) as response:
+        raw = b"".join([piece async for piece in response.aiter_raw()])
+    assert raw == packed
+
+
+async def test_bodiless_get_sends_no_framing_headers(world: World) -> None:
+    """A GET built with an empty in-memory stream (as the resolver does) is sent without a body."""
+    site = await world.add("site.example")
+    site.route("*", ok)
+    transport = GuardedTransport(AddressGuard(world.dns, allow_private=True))
+    request = httpx.Request("GET", site.url("/"), stream=httpx.ByteStream(b""))
+    try:
+        response = await transport.handle_async_request(request)
+        await response.aread()
+    finally:
+        await transport.aclose()
+    seen = site.requests[0].headers
+    assert "transfer-encoding" not in seen and seen.get("content-length", "0") == "0"
+
+
+async def test_cookies_are_never_kept(world: World) -> None:
+    """A Set-Cookie does not come back on the next request (URLs must not share state)."""
+    site = await world.add("site.example")
+
+    async def cookie(request: SeenRequest, reply: Reply) -> None:
+        await reply.send(200, [("Set-Cookie", "id=1; Path=/")])
+
+    site.route("*", cookie)
+    transport = GuardedTransport(AddressGuard(world.dns, allow_private=True))
+    try:
+        for path in ("/1", "/2"):
+            response = await transport.handle_async_request(httpx.Request("GET", site.url(path)))
+            await response.aclose()
+    finally:
+        await transport.aclose()
+    assert "cookie" not in site.requests[1].headers
+
+
+async def test_stale_keepalive_connection_is_left_to_the_retry_policy(world: World) -> None:
+    """A kept-alive connection dropped as the next request arrives: a retryable error, no resend."""
     site = await world.add("site.example")
     served: dict[int, int] = {}
 
@@ -124,8 +305,11 @@ async def test_stale_keepalive_connection_is_retried_once(world: World) -> None:
     site.route("*", one_per_connection)
     async with client_for(world) as client:
         assert (await client.get(site.url("/1"))).text == "ok"
-        assert (await client.get(site.url("/2"))).text == "ok"
-    assert site.paths() == ["/1", "/2", "/2"] and site.connections == 2
+        with pytest.raises(httpx.RemoteProtocolError) as caught:
+            await client.get(site.url("/2"))
+        assert is_retryable(caught.value)
+        assert (await client.get(site.url("/3"))).text == "ok"
+    assert site.paths() == ["/1", "/2", "/3"] and site.connections == 2
 
 
 async def test_read_timeout(world: World) -> None:
@@ -141,34 +325,19 @@ async def test_read_timeout(world: World) -> None:
             await client.get(site.url("/"), timeout=0.2)
 
 
-async def test_refused_connection(world: World) -> None:
-    """Nothing listening: ConnectError naming the address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    world.extra_dns["closed.example"] = ["127.0.0.1"]
-    async with client_for(world) as client:
-        with pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.1"):
-            await client.get(f"http://closed.example:{port}/")
-
-
-async def test_guard_refuses_before_connecting(world: World) -> None:
-    """With allow_private off, a loopback answer raises BlockedAddressError and sends nothing."""
-    site = await world.add("site.example")
-    transport = GuardedTransport(AddressGuard(world.dns))
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(BlockedAddressError):
-            await client.get(site.url("/"))
-    assert site.connections == 0
+# -- pool: reuse, limits, early close --------------------------------------------------------
 
 
 async def test_unread_bodies_decide_reuse(world: World) -> None:
-    """Closing with a short body already buffered keeps the connection; a long one drops it."""
+    """Closing with a short body already received keeps the connection; a long one drops it."""
     site = await world.add("site.example")
 
     async def sized(request: SeenRequest, reply: Reply) -> None:
-        size = 100 if request.path == "/short" else 2_000_000
-        await reply.send(200, body=b"x" * size)
+        size = 100 if request.path == "/short" else 50 * 1024 * 1024
+        try:
+            await reply.send(200, body=b"x" * size)
+        except ConnectionError:  # the client hung up mid-body, as it should
+            reply.keep_open = False
 
     site.route("*", sized)
     async with client_for(world) as client:
@@ -182,23 +351,120 @@ async def test_unread_bodies_decide_reuse(world: World) -> None:
         async with client.stream("GET", site.url("/short")) as response:
             await response.aread()
     assert site.connections == 2
+    assert site.bytes_sent < 10 * 1024 * 1024  # socket buffers at most, not the 50 MB
 
 
-async def test_idle_connections_are_capped(world: World) -> None:
-    """Past max_keepalive_connections idle connections, the oldest is closed."""
-    one = await world.add("one.example")
-    two = await world.add("two.example")
+async def test_max_connections_bounds_requests_in_flight(world: World) -> None:
+    """With max_connections=2, a third concurrent request waits for a free connection."""
+    site = await world.add("site.example")
+    release = asyncio.Event()
 
-    async def ok(request: SeenRequest, reply: Reply) -> None:
-        await reply.send(200)
+    async def held(request: SeenRequest, reply: Reply) -> None:
+        await release.wait()
+        await reply.send(200, body=b"ok")
 
-    one.route("*", ok)
-    two.route("*", ok)
-    async with client_for(world, max_keepalive_connections=1) as client:
-        await client.get(one.url("/"))
-        await client.get(two.url("/"))
-        await client.get(one.url("/"))
-    assert one.connections == 2 and two.connections == 1
+    site.route("*", held)
+    async with client_for(world, max_connections=2) as client:
+        tasks = [asyncio.create_task(client.get(site.url(f"/{i}"))) for i in range(3)]
+        for _ in range(200):  # bounded: the loopback round trips take a few iterations
+            if len(site.requests) >= 2:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.02)
+        assert len(site.requests) == 2
+        release.set()
+        responses = await asyncio.gather(*tasks)
+    assert [r.text for r in responses] == ["ok"] * 3 and site.max_active == 2
+
+
+async def test_closed_transport_closes_its_session(world: World) -> None:
+    """aclose() ends the aiohttp session (no unclosed-session warning, no reuse after)."""
+    site = await world.add("site.example")
+    site.route("*", ok)
+    transport = GuardedTransport(AddressGuard(world.dns, allow_private=True))
+    response = await transport.handle_async_request(httpx.Request("GET", site.url("/")))
+    await response.aclose()
+    await transport.aclose()
+    assert isinstance(transport.client, aiohttp.ClientSession) and transport.client.closed
+
+
+# -- error translation -----------------------------------------------------------------------
+
+
+def _adapter_wrapped(cause: Exception) -> httpx.HTTPError:
+    """What httpx-aiohttp raises: a coarse httpx error whose cause is aiohttp's."""
+    wrapped = httpx.ConnectTimeout(str(cause))
+    wrapped.__cause__ = cause
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "category"),
+    [
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError, "connect"),
+        (_adapter_wrapped(aiohttp.ServerDisconnectedError()), httpx.RemoteProtocolError, "connect"),
+        (_adapter_wrapped(aiohttp.ClientOSError(104, "reset")), httpx.ReadError, "connect"),
+        (aiohttp.ClientPayloadError("cut short"), httpx.RemoteProtocolError, "connect"),
+        (aiohttp.ConnectionTimeoutError("slow"), httpx.ConnectTimeout, "timeout"),
+        (aiohttp.SocketTimeoutError("slow"), httpx.ReadTimeout, "timeout"),
+        (aiohttp.NonHttpUrlClientError("mailto:x"), httpx.UnsupportedProtocol, "invalid_url"),
+        (
+            _adapter_wrapped(aiohttp.InvalidUrlClientError("http://127.1/")),
+            httpx.InvalidURL,
+            "invalid_url",
+        ),
+    ],
+)
+def test_aiohttp_errors_map_to_project_categories(
+    error: Exception, expected: type[Exception], category: str
+) -> None:
+    """Each aiohttp failure becomes the httpx error whose category and retry rule fit it."""
+    mapped = translate_error(error)
+    assert type(mapped) is expected and error_category(mapped) == category
+
+
+def test_foreign_errors_are_not_translated() -> None:
+    """The guard's own errors and unrelated exceptions pass through unchanged."""
+    blocked = BlockedAddressError("no", host="h", address="10.0.0.1")
+    assert translate_error(blocked) is None
+    assert translate_error(ValueError("x")) is None
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+async def test_tls_verifies_the_name_at_the_checked_address(world: World, tmp_path: Path) -> None:
+    """HTTPS connects to the guard's address with SNI = name; an unknown CA is TlsError."""
+    server_tls, client_tls = make_tls_pair(tmp_path, "secure.test")
+    site = await world.add("secure.test", tls=server_tls)
+    site.route("*", ok)
+    async with client_for(world, ssl_context=client_tls) as client:
+        assert (await client.get(site.url("/"))).text == "ok"
+    async with client_for(world) as client:  # default roots: the test CA is unknown
+        with pytest.raises(TlsError) as caught:
+            await client.get(site.url("/"))
+    assert error_category(caught.value) == "tls" and not is_retryable(caught.value)
+
+
+async def test_plain_http_on_an_https_url_is_a_tls_error(world: World) -> None:
+    """A server that answers the handshake with plain text fails as tls, not as connect."""
+
+    async def plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(plain, "127.0.0.2", 0)
+    port = server.sockets[0].getsockname()[1]
+    world.extra_dns["plain.test"] = ["127.0.0.2"]
+    try:
+        async with client_for(world) as client:
+            with pytest.raises(TlsError):
+                await client.get(f"https://plain.test:{port}/")
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+# -- read_capped (scraper.body) ---------------------------------------------------------------
 
 
 def _response(body: bytes, encoding: str | None = None) -> httpx.Response:

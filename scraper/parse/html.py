@@ -55,6 +55,10 @@ _BLOCK_TAGS = frozenset(
 )  # fmt: skip
 # Elements whose content is never shown as text.
 _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg"})
+# Page furniture around the article (menus, sidebars, footers): links there are not the
+# article citing a post. Sidebars are often plain divs, named in their class.
+_CHROME_TAGS = frozenset({"aside", "nav", "footer"})
+_CHROME_CLASS_WORD = "sidebar"
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
@@ -189,13 +193,18 @@ class Sighting:
 
 @dataclass(slots=True, eq=False)
 class RawLink:
-    """An ``<a href>`` as found, with the sighting it belongs to (``None``: the article)."""
+    """An ``<a href>`` as found, with the sighting it belongs to (``None``: the article).
+
+    ``chrome``: the link sits in page furniture (``aside``, ``nav``, ``footer``, a
+    sidebar), not in the article's text.
+    """
 
     href: str
     text: str
     order: int
     sighting: Sighting | None
     escaped: bool = False
+    chrome: bool = False
 
 
 @dataclass(slots=True)
@@ -221,6 +230,7 @@ class _Walker:
     order: int = 0
     scope: Sighting | None = None
     hidden: int = 0
+    chrome: int = 0
     run: _TextBuilder = field(default_factory=_TextBuilder)
     run_links: list[tuple[RawLink, int]] = field(default_factory=list)
     run_order: int = 0
@@ -236,21 +246,26 @@ class _Walker:
 
     def walk(self, root: Element, escaped: bool) -> None:
         """Visit every node under ``root`` in document order."""
-        exits: list[tuple[Sighting | None, bool, bool]] = []
+        exits: list[tuple[Sighting | None, bool, bool, bool]] = []
         for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
             if event == "start":
                 self.order += 1
                 previous_scope = self.scope
+                is_chrome = element.tag in _CHROME_TAGS or (
+                    _CHROME_CLASS_WORD in (element.get("class") or "")
+                )
+                self.chrome += is_chrome
                 boundary = self._enter(element, escaped)
                 is_hidden = element.tag in _HIDDEN_TAGS
                 self.hidden += is_hidden
-                exits.append((previous_scope, boundary, is_hidden))
+                exits.append((previous_scope, boundary, is_hidden, is_chrome))
                 if element.text and not escaped:
                     self._text(element.text, element.tag)
                 continue
             if event == "end":
-                self.scope, boundary, is_hidden = exits.pop()
+                self.scope, boundary, is_hidden, is_chrome = exits.pop()
                 self.hidden -= is_hidden
+                self.chrome -= is_chrome
                 if boundary and not escaped:
                     self.end_paragraph()
             if element.tail and not escaped:  # text after an element or comment
@@ -296,7 +311,7 @@ class _Walker:
         if href is None or (escaped and self.scope is None):
             return  # escaped copies of the page's own links would count them twice
         anchor = " ".join(element.text_content().split())
-        link = RawLink(href, anchor, self.order, self.scope, escaped)
+        link = RawLink(href, anchor, self.order, self.scope, escaped, self.chrome > 0)
         self.links.append(link)
         if self.scope is None:
             self.run_links.append((link, self.run.length))

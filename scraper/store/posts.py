@@ -37,11 +37,12 @@ PROFILE_URLS = {
     "twitter": "https://twitter.com/{handle}",
     "x": "https://x.com/{handle}",
     "instagram": "https://www.instagram.com/{handle}/",
-    "threads": "https://www.threads.net/@{handle}",
+    "threads": "https://www.threads.com/@{handle}",
     "tiktok": "https://www.tiktok.com/@{handle}",
     "facebook": "https://www.facebook.com/{handle}",
     "bluesky": "https://bsky.app/profile/{handle}",
     "youtube": "https://www.youtube.com/@{handle}",
+    "reddit": "https://www.reddit.com/user/{handle}/",
 }
 
 AccountKey = tuple[str, str]

@@ -8,18 +8,24 @@ Every platform module (``bluesky``, ``mastodon``, ...) has a ``parse_url`` that 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scraper.model import Post
 from scraper.parse.dates import is_date_mismatch, parse_datetime_iso, parse_shown_date
 from scraper.parse.entities import extract_entities
-from scraper.parse.html import Element
+from scraper.parse.html import Element, PageContext
+from scraper.parse.text import TextPost
+from scraper.parse.urls import StatusRef
 
 __all__ = [
     "LINK_KIND",
+    "EmbedDetector",
+    "PlatformUrls",
+    "TagGuards",
     "UrlParts",
     "attr",
     "classes",
@@ -31,12 +37,14 @@ __all__ = [
     "time_element_date",
 ]
 
+#: Element names a detector wants, each with the class words one of which must be there.
+TagGuards = Mapping[str, tuple[str, ...]]
 #: ``Post.kind`` of a post that the article only links to (a citation, not an embed).
 LINK_KIND = "link"
 # Subdomains that show the same content as the bare host.
 _SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "web.", "old.", "new.", "np.", "music.")
 _WAYBACK_RE = re.compile(
-    r"(?:https?:)?//web\.archive\.org/web/\d{1,14}[a-z_]{0,4}/(?P<url>.+)", re.IGNORECASE
+    r"(?:(?:https?:)?//)?web\.archive\.org/web/\d{1,14}[a-z_]{0,4}/(?P<url>.+)", re.IGNORECASE
 )
 _SCHEME_RE = re.compile(r"(?:https?:)?//", re.IGNORECASE)
 # Attributes that lazy loaders use instead of src (data-src, data-lazy-src, data-artsrc...).
@@ -48,11 +56,16 @@ MAX_NAME_CHARS = 100
 
 @dataclass(frozen=True, slots=True)
 class UrlParts:
-    """A URL split once: ``host`` lower-case without port or ``www.``; path and query raw."""
+    """A URL split once: ``host`` lower-case without port or ``www.``; path and query raw.
+
+    ``full_host`` keeps the ``www.``-like prefix, for platforms (Mastodon) whose every
+    host is a different server.
+    """
 
     host: str
     path: str
     query: str
+    full_host: str
 
     def param(self, name: str) -> str | None:
         """The first value of the query parameter ``name`` (percent-decoded), if any."""
@@ -66,6 +79,50 @@ class UrlParts:
         return [unquote(s) for s in self.path.split("/") if s]
 
 
+def no_time(post_id: str) -> str | None:
+    """For platforms whose post ids carry no time."""
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformUrls:
+    """How one platform's post URLs read: its hosts, the parser and the canonical forms.
+
+    ``parse`` recognises a post (or embed) URL on one of ``hosts``; ``post_url`` gives
+    the canonical URL from a bare post id (``None`` when the id alone cannot make one);
+    ``posted_at`` the moment the id encodes, as ISO, when it encodes one.
+    """
+
+    platform: str
+    hosts: frozenset[str]
+    parse: Callable[[UrlParts], StatusRef | None]
+    post_url: Callable[[str], str | None]
+    posted_at: Callable[[str], str | None] = no_time
+
+
+class EmbedDetector:
+    """The base of the platform detectors: no plain-text quotes.
+
+    ``tags`` maps the element names the detector wants to see to the class words one of
+    which the element's (lower-cased) class must hold, ``()`` for no class test. The
+    dispatcher in :mod:`scraper.parse.platforms` offers the detector nothing else: the
+    cheap guard runs once per element for all platforms.
+    """
+
+    platform: str = ""
+    tags: ClassVar[TagGuards] = {}
+    markers: tuple[str, ...] = ()
+    quote_markers: tuple[str, ...] = ()
+
+    def detect(self, element: Element, page: PageContext) -> Post | None:
+        """The post ``element`` embeds, else ``None``."""
+        raise NotImplementedError
+
+    def quoted_posts(self, text: str, links: Sequence[tuple[str, int]]) -> list[TextPost]:
+        """Only tweets are quoted as plain text with a recognisable signature."""
+        return []
+
+
 def split_url(url: str) -> UrlParts | None:
     """``url`` (absolute, or without a scheme) as :class:`UrlParts`; ``None`` when it has no host.
 
@@ -75,9 +132,10 @@ def split_url(url: str) -> UrlParts | None:
     text = url.strip()
     if not text or len(text) > _MAX_URL_CHARS:
         return None
-    wayback = _WAYBACK_RE.fullmatch(text)
-    if wayback is not None:
-        text = wayback["url"]
+    if "web.archive.org/" in text:
+        wayback = _WAYBACK_RE.fullmatch(text)
+        if wayback is not None:
+            text = wayback["url"].strip()
     if not _SCHEME_RE.match(text):
         text = "//" + text
     try:
@@ -87,12 +145,12 @@ def split_url(url: str) -> UrlParts | None:
         return None
     if not host:
         return None
-    host = host.rstrip(".")
+    full_host = host = host.rstrip(".")
     for prefix in _SAME_SITE_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]
             break
-    return UrlParts(host, parts.path, parts.query)
+    return UrlParts(host, parts.path, parts.query, full_host)
 
 
 def classes(element: Element) -> str:
@@ -130,29 +188,30 @@ def millis_to_iso(millis: int, *, earliest: datetime) -> str | None:
     return moment.isoformat(timespec="milliseconds")
 
 
-_LEADING_WORD_RE = re.compile(r"\S+\s+")
+# A byline's word before its date: "on", "am", "le", "el", "em", "op", "på" (short, lower).
+_LEADING_WORD_RE = re.compile(r"[^\W\d_A-Z]{1,4}\s+")
 _TRAILING_ZONE_RE = re.compile(r"\s+[A-Z]{2,5}$")
 
 
 def read_shown_date(text: str | None, lang: str | None) -> tuple[str | None, str | None]:
     """``(ISO date, date as shown)`` from a byline's date part, in any language.
 
-    Bylines put a word before the date ("on", "am", "le") and sometimes a time zone
-    after it ("at 9:24am PDT"); up to two leading words and the zone are tried away.
+    Bylines put a short word before the date ("on", "am", "le") and sometimes a time
+    zone after it ("at 9:24am PDT"): up to two such words are dropped from the shown
+    date, and the zone is tried away when the date does not read with it.
     """
     if not text:
         return None, None
     shown = " ".join(text.split())
-    candidate = shown
-    for _ in range(3):
-        for attempt in (candidate, _TRAILING_ZONE_RE.sub("", candidate)):
-            date = parse_shown_date(attempt, lang)
-            if date is not None:
-                return date, candidate
-        match = _LEADING_WORD_RE.match(candidate)
-        if match is None:
+    for _ in range(2):
+        match = _LEADING_WORD_RE.match(shown)
+        if match is None or match.end() == len(shown):
             break
-        candidate = candidate[match.end() :]
+        shown = shown[match.end() :]
+    for attempt in (shown, _TRAILING_ZONE_RE.sub("", shown)):
+        date = parse_shown_date(attempt, lang)
+        if date is not None:
+            return date, shown
     return None, shown
 
 

@@ -1,0 +1,105 @@
+"""Embeds of every platform but Twitter, as one plug-in of the HTML traversal.
+
+One module per platform (``bluesky``, ``mastodon``, ``instagram``, ``threads``, ``tiktok``,
+``facebook``, ``youtube``, ``reddit``, ``linkedin``), each with its URL rules
+(``URLS``: the hosts, ``parse_url``, the canonical URL and the time its ids encode) and,
+where the platform has embed markup, a detector. Iframes and WordPress embed blocks of
+every platform are read once, in :mod:`scraper.parse.platforms.frames`.
+
+The traversal offers every element to every detector, so :class:`PlatformDetectors`
+stands for all of them: it looks at the element's tag once and asks only the detectors
+that want that tag (a ``<p>`` or ``<span>`` costs one dictionary look-up).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from scraper.model import Post
+from scraper.parse.html import Element, PageContext
+from scraper.parse.platforms.bluesky import BlueskyDetector
+from scraper.parse.platforms.common import LINK_KIND, EmbedDetector, classes
+from scraper.parse.platforms.facebook import FacebookDetector
+from scraper.parse.platforms.frames import (
+    FRAME_MARKERS,
+    FRAME_TAGS,
+    detect_frame,
+    detect_wp_embed,
+)
+from scraper.parse.platforms.instagram import InstagramDetector
+from scraper.parse.platforms.mastodon import MastodonDetector
+from scraper.parse.platforms.reddit import RedditDetector
+from scraper.parse.platforms.threads import ThreadsDetector
+from scraper.parse.platforms.tiktok import TikTokDetector
+from scraper.parse.platforms.youtube import YouTubeDetector
+from scraper.parse.text import TextPost
+
+__all__ = ["LINK_KIND", "PLATFORM_DETECTORS", "EmbedDetector", "PlatformDetectors"]
+
+#: The platforms' own detectors (embed markup other than a bare iframe).
+PLATFORM_DETECTORS: tuple[EmbedDetector, ...] = (
+    BlueskyDetector(),
+    MastodonDetector(),
+    InstagramDetector(),
+    ThreadsDetector(),
+    TikTokDetector(),
+    FacebookDetector(),
+    RedditDetector(),
+    YouTubeDetector(),
+)
+
+
+class PlatformDetectors:
+    """One :class:`~scraper.parse.html.PostDetector` for every platform but Twitter.
+
+    Frames (``iframe``, ``embed``, ``amp-iframe``) go to the shared frame reader,
+    ``figure.wp-block-embed`` to the WordPress block reader, and every other element to
+    the detectors that listed its tag, in the order given.
+    """
+
+    platform = "platforms"
+    quote_markers: tuple[str, ...] = ()
+
+    def __init__(self, detectors: Sequence[EmbedDetector] = PLATFORM_DETECTORS) -> None:
+        by_tag: dict[str, list[tuple[EmbedDetector, tuple[str, ...]]]] = {}
+        for detector in detectors:
+            for tag, words in detector.tags.items():
+                by_tag.setdefault(tag, []).append((detector, words))
+        self._by_tag = {tag: tuple(found) for tag, found in by_tag.items()}
+        # Tags whose every detector needs a class word: one search rules all of them out.
+        self._tag_guards = {
+            tag: re.compile("|".join(re.escape(w) for _, words in found for w in words))
+            for tag, found in by_tag.items()
+            if all(words for _, words in found)
+        }
+        markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
+        self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
+
+    def detect(self, element: Element, page: PageContext) -> Post | None:
+        """The post ``element`` embeds on any platform but Twitter, else ``None``."""
+        tag = element.tag
+        if tag in FRAME_TAGS:
+            return detect_frame(element)
+        if tag == "figure":
+            post = detect_wp_embed(element)
+            if post is not None:
+                return post
+        candidates = self._by_tag.get(tag)
+        if candidates is None:
+            return None
+        names = classes(element)
+        guard = self._tag_guards.get(tag)
+        if guard is not None and (not names or guard.search(names) is None):
+            return None
+        for detector, words in candidates:
+            if words and not any(word in names for word in words):
+                continue
+            post = detector.detect(element, page)
+            if post is not None:
+                return post
+        return None
+
+    def quoted_posts(self, text: str, links: Sequence[tuple[str, int]]) -> list[TextPost]:
+        """Only tweets are recognised when quoted as plain text."""
+        return []

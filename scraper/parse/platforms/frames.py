@@ -1,0 +1,84 @@
+"""Embeds that are only a URL: iframes (and ``<embed>``) of every platform, and WordPress
+embed blocks that kept the post's URL but not its markup.
+
+One reader for all platforms: the URL goes to :func:`scraper.parse.post_urls.parse_post_url`,
+whose per-platform parsers accept the embed forms (``youtube.com/embed/ID``,
+``embed.bsky.app/embed/DID/...``, ``facebook.com/plugins/post.php?href=``,
+``tiktok.com/embed/v2/ID``, ``INSTANCE/@user/ID/embed``, ``linkedin.com/embed/feed/update/
+URN``...). Twitter's iframes are the Twitter detector's; other URLs (maps, players of
+platforms not supported, like buttons, page plugins, playlists) are not posts.
+"""
+
+from __future__ import annotations
+
+from scraper.model import Post
+from scraper.parse import post_urls  # the module: post_urls imports this package too
+from scraper.parse.html import Element
+from scraper.parse.platforms.common import attr, classes, embed_sources, make_post
+from scraper.parse.urls import StatusRef
+
+__all__ = ["FRAME_MARKERS", "FRAME_TAGS", "detect_frame", "detect_wp_embed"]
+
+FRAME_TAGS = frozenset({"iframe", "embed", "amp-iframe"})
+#: Substrings of an escaped iframe (in a script or attribute) worth unescaping for.
+FRAME_MARKERS = (
+    "youtube.com/embed",
+    "youtube-nocookie.com/embed",
+    "facebook.com/plugins/post",
+    "facebook.com/plugins/video",
+    "tiktok.com/embed",
+    "embed.bsky.app",
+    "linkedin.com/embed",
+    "embed.reddit.com",
+    "redditmedia.com",
+)
+# Only these platforms' posts come from a frame here (Twitter has its own detector).
+_FRAME_PLATFORMS = frozenset(
+    {"bluesky", "mastodon", "instagram", "threads", "tiktok", "facebook", "youtube",
+     "reddit", "linkedin"}
+)  # fmt: skip
+
+
+def _post(ref: StatusRef, kind: str) -> Post:
+    return make_post(
+        ref.platform,
+        kind,
+        post_id=ref.post_id,
+        url=ref.url,
+        handle=ref.handle,
+        posted_at=post_urls.posted_at_for(ref.platform, ref.post_id),
+    )
+
+
+def detect_frame(element: Element) -> Post | None:
+    """The post an iframe (``src`` or a lazy loader's ``data-src``) shows, else ``None``."""
+    for source in embed_sources(element):
+        ref = post_urls.parse_post_url(source)
+        if ref is not None and ref.platform in _FRAME_PLATFORMS:
+            return _post(ref, "iframe")
+    return None
+
+
+def detect_wp_embed(element: Element) -> Post | None:
+    """A WordPress embed block (``figure.wp-block-embed``) holding only the post's URL.
+
+    With an iframe or blockquote inside, that markup is the post and is read instead.
+    """
+    if "wp-block-embed" not in classes(element):
+        return None
+    wrapper = None
+    for inner in element.iterdescendants():
+        if inner.tag in ("iframe", "blockquote") or inner.tag in FRAME_TAGS:
+            return None
+        if wrapper is None and "wp-block-embed__wrapper" in classes(inner):
+            wrapper = inner
+    if wrapper is None:
+        return None
+    url = " ".join(wrapper.text_content().split())
+    if not url:
+        anchor = next(wrapper.iter("a"), None)
+        url = (attr(anchor, "href") or "") if anchor is not None else ""
+    ref = post_urls.parse_post_url(url) if url else None
+    if ref is None or ref.platform not in _FRAME_PLATFORMS:
+        return None
+    return _post(ref, "wp-embed")
