@@ -21,9 +21,11 @@ guard that refuses any connection off loopback, with a 2 s timeout:
 - ``urlexpander``: ``urlexpander.expand(urls, n_workers=N, timeout=2)`` at several
   ``n_workers`` (HEAD requests; errors come back as ``__CLIENT_ERROR__`` URLs).
 
-Per run: seconds spent resolving (imports and interpreter start excluded), URLs/s, the
-share of URLs whose final URL is the world's truth (for a hanging hop: reported as
-failed), failures by category, peak RSS. The competitors may live in another
+Ours runs once more per scenario with the config's default deadline (15 s), outside the
+comparison: it tells whether its timeouts come from the world or from the box. Per run:
+seconds spent resolving (imports and interpreter start excluded), URLs/s, the
+share of URLs whose final URL and final status are the world's truth (for a hanging
+hop: reported as failed), failures by category, peak RSS. The competitors may live in another
 interpreter (``--competitors-python``): minet and tweetfinder pin older bs4, tenacity
 and urllib3 than the project uses.
 """
@@ -45,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import world
 
 TIMEOUT = world.TOOL_TIMEOUT
+# also run ours with the config's default whole-URL deadline: are its timeouts the box's?
+DIAGNOSTIC_TIMEOUT = 15.0
 SCENARIOS = ((100, 0.02), (500, 0.1))  # (concurrency, latency)
 SWEEPS = {100: (25, 50, 100, 200), 500: (100, 200, 500)}
 TOOLS = ("ours", "aiohttp", "minet", "urlexpander")
@@ -59,13 +63,21 @@ SENTINELS = {
 # ------------------------------------------------------------------ child side: one tool
 
 
+_STARTED = [0.0]  # when the child's tool started resolving (perf_counter)
+
+
 def _outcome(
-    url: str, final: str | None, status: int | None, category: str | None
+    url: str, final: str | None, status: int | None, category: str | None, *, timed: bool = True
 ) -> dict[str, Any]:
-    """One URL's result in the common shape (a final status >= 400 is a failure)."""
+    """One URL's result in the common shape (a final status >= 400 is a failure).
+
+    ``timed``: the result is being handed over now, so its completion time is known
+    (urlExpander only returns the whole list at the end).
+    """
     if category is None and status is not None and status >= 400:
         category = "http_429" if status == 429 else f"http_{str(status)[0]}xx"
-    return {"url": url, "final_url": final, "status": status, "category": category}
+    done = time.perf_counter() - _STARTED[0] if timed else None
+    return {"url": url, "final_url": final, "status": status, "category": category, "t": done}
 
 
 def run_ours(urls: list[str], workers: int, timeout: float) -> list[dict[str, Any]]:
@@ -82,15 +94,17 @@ def run_ours(urls: list[str], workers: int, timeout: float) -> list[dict[str, An
         timeout=timeout,
         shorteners=list(world.SHORTENERS),
     )
-    results = asyncio.run(resolve_urls(urls, config))
     outcomes = []
-    for result in results:
+
+    def collect(result: Any) -> None:
         category = None
         if result.status != "resolved":
             category = (result.error or result.status).split(":", 1)[0]
             if result.final_status_code == 429:
                 category = "http_429"
         outcomes.append(_outcome(result.url, result.final_url, result.final_status_code, category))
+
+    asyncio.run(resolve_urls(urls, config, on_result=collect))
     return outcomes
 
 
@@ -163,7 +177,10 @@ def run_urlexpander(urls: list[str], workers: int, timeout: float) -> list[dict[
     outcomes = []
     for url, final in zip(urls, expanded, strict=True):
         category = next((name for mark, name in SENTINELS.items() if mark in str(final)), None)
-        outcomes.append(_outcome(url, None if category else final, None, category))
+        # expand() returns a URL only after raise_for_status() passed on its final answer:
+        # 200 here (the world's only 2xx); a 4xx or 5xx comes back as a sentinel
+        status = None if category else 200
+        outcomes.append(_outcome(url, None if category else final, status, category, timed=False))
     return outcomes
 
 
@@ -190,6 +207,7 @@ def child_main(tool: str, workers: int, timeout: float, source: Path, target: Pa
     urls = source.read_text().split()
     runner = RUNNERS[tool]
     wall, cpu = time.perf_counter(), time.process_time()
+    _STARTED[0] = wall
     outcomes = runner(urls, workers, timeout)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     stats = {"seconds": wall, "cpu": cpu, "version": version(DISTRIBUTIONS[tool])}
@@ -218,6 +236,8 @@ class ToolRun:
     correct: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     wrong: dict[str, int] = field(default_factory=dict)  # wrong answers by the world's fault
+    seconds_90: float | None = None  # when 90% of the URLs were done (None: not streamed)
+    timeout: float = TIMEOUT
     version: str = ""
     error: str | None = None  # the tool could not run: why
 
@@ -226,15 +246,25 @@ class ToolRun:
         return self.urls / self.seconds if self.seconds else 0.0
 
     @property
+    def urls_per_second_90(self) -> float | None:
+        """URLs/s over the first 90% of URLs: the pace without the slowest tail."""
+        return 0.9 * self.urls / self.seconds_90 if self.seconds_90 else None
+
+    @property
     def correctness(self) -> float:
         return self.correct / self.urls if self.urls else 0.0
 
 
 def is_correct(outcome: dict[str, Any], truth: world.Truth) -> bool:
-    """Final URL equals the truth; for a hanging hop, the URL is reported as failed."""
+    """The chain followed to its end: the final URL and its answer (200, or 404 for a dead
+    link) are the world's; for a hanging hop, the URL is reported as failed.
+
+    A tool that names the right final URL but timed out waiting for its answer has not
+    finished the chain: wrong.
+    """
     if truth.final_url is None:
         return outcome["category"] is not None
-    return bool(outcome["final_url"] == truth.final_url)
+    return outcome["final_url"] == truth.final_url and outcome["status"] == truth.final_status
 
 
 def score(run: ToolRun, outcomes: list[dict[str, Any]], truths: dict[str, world.Truth]) -> None:
@@ -254,6 +284,9 @@ def score(run: ToolRun, outcomes: list[dict[str, Any]], truths: dict[str, world.
             run.correct += 1
         else:
             wrong[truth.fault] += 1
+    times = sorted(o["t"] for o in outcomes if o.get("t") is not None)
+    if times and len(times) == len(outcomes):
+        run.seconds_90 = times[max(0, int(len(times) * 0.9) - 1)]
     run.failures = dict(failures.most_common())
     run.wrong = dict(wrong.most_common())
 
@@ -283,14 +316,15 @@ def run_tool(
     scenario: tuple[int, float],
     python: str,
     folder: Path,
+    timeout: float = TIMEOUT,
 ) -> ToolRun:
     """Run ``tool`` over ``urls`` in its own process and score it."""
-    run = ToolRun(tool, workers, scenario[0], scenario[1], len(urls))
+    run = ToolRun(tool, workers, scenario[0], scenario[1], len(urls), timeout=timeout)
     source, target = folder / "urls.txt", folder / f"{tool}-{workers}.jsonl"
     source.write_text("\n".join(urls) + "\n")
     target.unlink(missing_ok=True)
     argv = [python, str(Path(__file__).resolve()), "--child", tool, "--workers", str(workers)]
-    argv += ["--timeout", str(TIMEOUT), "--input", str(source), "--output", str(target)]
+    argv += ["--timeout", str(timeout), "--input", str(source), "--output", str(target)]
     measured = world.run_measured(argv)
     run.process_seconds, run.max_rss_mb = measured.wall, measured.max_rss_mb
     if measured.returncode != 0 or not target.exists():
@@ -308,11 +342,13 @@ def describe(run: ToolRun) -> str:
     """One printed line per run."""
     if run.error:
         return f"  {run.tool:<12} workers={run.workers:<4} FAILED TO RUN: {run.error}"
+    name = run.tool if run.timeout == TIMEOUT else f"{run.tool} {run.timeout:.0f}s"
     failures = ", ".join(f"{k} {v}" for k, v in run.failures.items()) or "none"
+    ninety = f"{run.seconds_90:5.2f} s" if run.seconds_90 is not None else "   –   "
     return (
-        f"  {run.tool:<12} workers={run.workers:<4} {run.seconds:6.2f} s  "
-        f"{run.urls_per_second:6.0f} URLs/s  correct {run.correctness:6.1%}  "
-        f"RSS {run.max_rss_mb:5.0f} MB  failures: {failures}"
+        f"  {name:<12} workers={run.workers:<4} {run.seconds:6.2f} s  "
+        f"{run.urls_per_second:6.0f} URLs/s  90% done {ninety}  cpu {run.cpu:5.2f} s  "
+        f"correct {run.correctness:6.1%}  RSS {run.max_rss_mb:4.0f} MB  failures: {failures}"
     )
 
 
@@ -320,7 +356,7 @@ def best_runs(runs: list[ToolRun]) -> dict[str, ToolRun]:
     """Each tool's fastest setting (median URLs/s over repeats), among runs that worked."""
     by_setting: dict[tuple[str, int], list[ToolRun]] = {}
     for run in runs:
-        if run.error is None:
+        if run.error is None and run.timeout == TIMEOUT:
             by_setting.setdefault((run.tool, run.workers), []).append(run)
     best: dict[str, ToolRun] = {}
     for (tool, _), repeats in by_setting.items():
@@ -371,13 +407,15 @@ def compare(
         for concurrency, latency in scenarios:
             print(f"scenario: {urls} URLs, concurrency {concurrency}, {latency * 1000:.0f} ms")
             settings = [
-                (tool, workers)
+                (tool, workers, TIMEOUT)
                 for tool in ready
                 for workers in (SWEEPS[concurrency] if tool in COMPETITORS else (concurrency,))
             ]
+            if "ours" in ready:
+                settings.append(("ours", concurrency, DIAGNOSTIC_TIMEOUT))
             runs: list[ToolRun] = []
             for _ in range(repeat):  # interleaved, so drift on the box hits every tool alike
-                for tool, workers in settings:
+                for tool, workers, timeout in settings:
                     here = world.World(
                         port, world.make_token(run_number := run_number + 1, latency)
                     )
@@ -389,6 +427,7 @@ def compare(
                         (concurrency, latency),
                         python_for(tool, competitors_python),
                         folder,
+                        timeout,
                     )
                     print(describe(run), flush=True)
                     runs.append(run)
@@ -397,17 +436,22 @@ def compare(
                 {
                     "concurrency": concurrency,
                     "latency": latency,
-                    "runs": [asdict(r) | {"urls_per_second": r.urls_per_second} for r in runs],
-                    "best": {
-                        t: asdict(r) | {"urls_per_second": r.urls_per_second}
-                        for t, r in best.items()
-                    },
+                    "runs": [as_json(r) for r in runs],
+                    "best": {t: as_json(r) for t, r in best.items()},
                     "ratios": ratios(best),
                 }
             )
             for name, value in ratios(best).items():
                 print(f"  {name}: {value:.2f}")
     return report
+
+
+def as_json(run: ToolRun) -> dict[str, Any]:
+    """A run with its derived figures, for the JSON report."""
+    return asdict(run) | {
+        "urls_per_second": run.urls_per_second,
+        "urls_per_second_90": run.urls_per_second_90,
+    }
 
 
 def ratios(best: dict[str, ToolRun]) -> dict[str, float]:

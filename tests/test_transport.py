@@ -91,7 +91,7 @@ async def test_rebinding_dns_cannot_steer_a_new_connection(world: World) -> None
     assert inside_connections == 0 and site.paths() == ["/1"]
 
 
-@pytest.mark.parametrize("host", ["127.0.0.2", "127.2", "0x7f.0.0.2", "2130706434"])
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.2", "0x7f.0.0.2", "2130706434", "[::1]"])
 async def test_literal_addresses_are_checked_without_dns(world: World, host: str) -> None:
     """aiohttp skips its resolver for IP literals: the transport checks them (any spelling)."""
     site = await world.add("site.example")
@@ -288,6 +288,18 @@ async def test_cookies_are_never_kept(world: World) -> None:
     finally:
         await transport.aclose()
     assert "cookie" not in site.requests[1].headers
+
+
+async def test_userinfo_in_a_link_is_never_sent_as_credentials(world: World) -> None:
+    """``http://user:secret@host/`` is requested without an Authorization header."""
+    site = await world.add("site.example")
+    site.route("*", ok)
+    async with client_for(world) as client:
+        transport = client._transport_for_url(httpx.URL(site.url()))
+        url = httpx.URL(site.url("/p")).copy_with(userinfo=b"user:secret")
+        response = await transport.handle_async_request(httpx.Request("GET", url))
+        await response.aclose()
+    assert site.paths() == ["/p"] and "authorization" not in site.requests[0].headers
 
 
 async def test_stale_keepalive_connection_is_left_to_the_retry_policy(world: World) -> None:
