@@ -378,11 +378,12 @@ async def test_max_connections_bounds_requests_in_flight(world: World) -> None:
     site.route("*", held)
     async with client_for(world, max_connections=2) as client:
         tasks = [asyncio.create_task(client.get(site.url(f"/{i}"))) for i in range(3)]
-        for _ in range(200):  # bounded: the loopback round trips take a few iterations
+        for _ in range(10_000):  # bounded: the loopback round trips take a few loop turns
             if len(site.requests) >= 2:
                 break
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.02)
+            await asyncio.sleep(0)
+        for _ in range(200):  # more turns: a third request would have arrived by now
+            await asyncio.sleep(0)
         assert len(site.requests) == 2
         release.set()
         responses = await asyncio.gather(*tasks)

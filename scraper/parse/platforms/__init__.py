@@ -14,7 +14,7 @@ that want that tag (a ``<p>`` or ``<span>`` costs one dictionary look-up).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from scraper.model import Post
 from scraper.parse.html import Element, PageContext
@@ -50,6 +50,10 @@ PLATFORM_DETECTORS: tuple[EmbedDetector, ...] = (
 )
 
 
+def _detect_frame(element: Element, page: PageContext) -> Post | None:
+    return detect_frame(element)
+
+
 class PlatformDetectors:
     """One :class:`~scraper.parse.html.PostDetector` for every platform but Twitter.
 
@@ -73,21 +77,27 @@ class PlatformDetectors:
             for tag, found in by_tag.items()
             if all(words for _, words in found)
         }
+        # One look-up per element: most elements (p, span, a, li...) have no handler.
+        self._handlers: dict[str, Callable[[Element, PageContext], Post | None]] = {
+            tag: self._detect_markup for tag in by_tag
+        }
+        self._handlers.update({tag: _detect_frame for tag in FRAME_TAGS})
+        self._handlers["figure"] = self._detect_figure
         markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
         self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
 
     def detect(self, element: Element, page: PageContext) -> Post | None:
         """The post ``element`` embeds on any platform but Twitter, else ``None``."""
+        handler = self._handlers.get(element.tag)
+        return handler(element, page) if handler is not None else None
+
+    def _detect_figure(self, element: Element, page: PageContext) -> Post | None:
+        return detect_wp_embed(element) or self._detect_markup(element, page)
+
+    def _detect_markup(self, element: Element, page: PageContext) -> Post | None:
+        """Ask the detectors that want this tag, if the element's class may interest them."""
         tag = element.tag
-        if tag in FRAME_TAGS:
-            return detect_frame(element)
-        if tag == "figure":
-            post = detect_wp_embed(element)
-            if post is not None:
-                return post
-        candidates = self._by_tag.get(tag)
-        if candidates is None:
-            return None
+        candidates = self._by_tag.get(tag, ())
         names = classes(element)
         guard = self._tag_guards.get(tag)
         if guard is not None and (not names or guard.search(names) is None):

@@ -216,7 +216,7 @@ class FacebookDetector(EmbedDetector):
         "blockquote": ("fb-xfbml-parse-ignore",),
         "amp-facebook": (),
     }
-    markers = ("fb-post", "fb-video", "facebook.com/plugins", "amp-facebook")
+    markers = ("fb-post", "fb-video", "amp-facebook")
 
     def detect(self, element: Element, page: PageContext) -> Post | None:
         """The Facebook post ``element`` embeds, or ``None``."""

@@ -24,8 +24,7 @@ FRAME_TAGS = frozenset({"iframe", "embed", "amp-iframe"})
 FRAME_MARKERS = (
     "youtube.com/embed",
     "youtube-nocookie.com/embed",
-    "facebook.com/plugins/post",
-    "facebook.com/plugins/video",
+    "facebook.com/plugins/",
     "tiktok.com/embed",
     "embed.bsky.app",
     "linkedin.com/embed",

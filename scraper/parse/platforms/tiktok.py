@@ -133,7 +133,7 @@ class TikTokDetector(EmbedDetector):
 
     platform = PLATFORM
     tags: ClassVar[TagGuards] = {"blockquote": ("tiktok-embed",), "amp-tiktok": ()}
-    markers = ("tiktok-embed", "tiktok.com/embed")
+    markers = ("tiktok-embed",)
 
     def detect(self, element: Element, page: PageContext) -> Post | None:
         """The TikTok video ``element`` embeds, or ``None``."""

@@ -111,7 +111,7 @@ class YouTubeDetector(EmbedDetector):
         "span": ("youtube",),
         "figure": ("youtube",),
     }
-    markers = ("youtube.com/embed", "youtube-nocookie.com/embed")
+    markers = ()  # escaped iframes: the frame reader's markers
 
     def detect(self, element: Element, page: PageContext) -> Post | None:
         """The video ``element`` embeds, or ``None``."""
