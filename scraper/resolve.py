@@ -214,14 +214,15 @@ class Resolver:
         refresh_target = parse_refresh(refresh) if refresh else None
         if refresh_target:
             return self._redirect(url, status, refresh_target, "refresh-header")
-        if not self._worth_sniffing(url, response):
+        content_type = response.headers.get("content-type", "")
+        if not self._worth_sniffing(url, response, content_type):
             return Answer(status)
         try:
             body, complete = await read_capped(response, self._sniff_limit)
         except httpx.DecodingError as exc:
             logger.debug("%s: body not decodable, not sniffed: %s", url, exc)
             return Answer(status)
-        page = _decode_page(body, response.headers.get("content-type", ""))
+        page = _decode_page(body, content_type)
         small = complete and len(body) <= JS_PAGE_MAX
         allow_js = small or is_shortener(url.host, self.shorteners)
         found = find_html_redirect(page, allow_js=allow_js)
@@ -241,9 +242,9 @@ class Resolver:
         except InvalidUrlError as exc:
             return Answer(status, target, None, via, error=f"invalid_url: {exc}")
 
-    def _worth_sniffing(self, url: httpx.URL, response: httpx.Response) -> bool:
+    def _worth_sniffing(self, url: httpx.URL, response: httpx.Response, content_type: str) -> bool:
         """Could this 2xx be an HTML redirect page? (HTML, and a shortener's or small.)"""
-        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        media = content_type.split(";", 1)[0].strip().lower()
         if media not in HTML_TYPES:
             return False
         if is_shortener(url.host, self.shorteners):

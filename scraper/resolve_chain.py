@@ -52,11 +52,13 @@ class Chain:
         self.redirects = 0
         self.end: str = url  # where the chain points now (not yet a hop)
         self._end_host: str | None = None
+        self._end_url: httpx.URL | None = None  # the parsed form of ``end``, once followed
         self.expanded: str | None = None
 
     def visit(self, url: httpx.URL) -> None:
         """``url`` is about to be requested or unwrapped."""
-        self.end = str(url)
+        if url is not self._end_url:  # follow() has already turned this very URL into text
+            self.end = str(url)
         self._end_host = url.host
         self.seen.add(self.end)
 
@@ -79,6 +81,7 @@ class Chain:
         self.redirects += 1
         self.end = str(target)
         self._end_host = target.host
+        self._end_url = target
         if self.end in self.seen:
             raise ChainError("loop", f"{self.end} was already visited")
         if self.redirects > self.max_redirects:
