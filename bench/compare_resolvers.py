@@ -264,7 +264,7 @@ def is_correct(outcome: dict[str, Any], truth: world.Truth) -> bool:
     """
     if truth.final_url is None:
         return outcome["category"] is not None
-    return outcome["final_url"] == truth.final_url and outcome["status"] == truth.final_status
+    return bool(outcome["final_url"] == truth.final_url and outcome["status"] == truth.final_status)
 
 
 def score(run: ToolRun, outcomes: list[dict[str, Any]], truths: dict[str, world.Truth]) -> None:

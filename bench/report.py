@@ -31,6 +31,7 @@ import world
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 PARTS = ("resolvers", "parsers", "e2e")
+TITLES = {"resolvers": "1. resolving", "parsers": "2. embedded tweets", "e2e": "3. end to end"}
 DEFAULT_RESULTS = Path(os.environ.get("TMPDIR", "/tmp")) / "scraper-bench-results"
 LABELS = {
     "ours": "scraper (ours)",
@@ -49,6 +50,8 @@ def run_parts(options: argparse.Namespace) -> dict[str, Any]:
         path = options.results / f"{part}.json"
         if part in options.only:
             print(f"== {part}", flush=True)
+            box = machine(options)  # before the run: its load average is the run's start
+            data: dict[str, Any] | None
             if part == "resolvers":
                 size = 5000 if options.full else options.urls
                 data = compare_resolvers.compare(
@@ -59,8 +62,12 @@ def run_parts(options: argparse.Namespace) -> dict[str, Any]:
                 data = compare_parsers.compare(options.corpus, options.competitors_python)
             else:
                 data = compare_end_to_end.compare(options.articles)
-            data = {"data": data, "machine": machine(options), "command": command(options, part)}
-            path.write_text(json.dumps(data, indent=1))
+            if data is None:  # nothing to measure (no corpus): no stale figures either
+                path.unlink(missing_ok=True)
+                continue
+            box["load_after"] = os.getloadavg()  # other work on the box may come and go
+            saved = {"data": data, "machine": box, "command": command(options, part)}
+            path.write_text(json.dumps(saved, indent=1))
         if path.exists():
             figures[part] = json.loads(path.read_text())
     return figures
@@ -83,7 +90,7 @@ def machine(options: argparse.Namespace) -> dict[str, Any]:
         check=False,
     ).stdout.strip()
     head = subprocess.run(
-        ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"],
+        ["git", "-C", str(REPO), "log", "-1", "--format=%h"],
         capture_output=True,
         text=True,
         check=False,
@@ -216,64 +223,105 @@ def resolver_shortfalls(part: dict[str, Any], unmet: set[str]) -> list[str]:
     faults = world_faults(data["urls"])
     place = world.World(0, "r0x0")
     requests = sum(place.truth(i).requests for i in range(data["urls"]))
-    load = part["machine"]["load"][0]
     for scenario in data["scenarios"]:
         tag = f"{scenario['concurrency']}/{scenario['latency'] * 1000:.0f}"
-        if not any(tag in bar for bar in unmet):
+        missed = [bar for bar in unmet if tag in bar]
+        ours = scenario["best"].get("ours")
+        if ours is None or not missed:
             continue
-        best, n = scenario["best"], data["urls"]
-        ours = best.get("ours")
-        if ours is None:
-            continue
+        best = scenario["best"]
         others = [best[t] for t in ("aiohttp", "minet", "urlexpander") if t in best]
-        cpu = "; ".join(
-            f"{LABELS[r['tool']]} {r['cpu']:.1f} s ({r['cpu'] / n * 1000:.1f} ms a URL)"
-            for r in [ours, *others]
-        )
-        pace = "; ".join(f"{LABELS[r['tool']]} {_pace(r)} s" for r in [ours, *others])
-        tails = "; ".join(
-            f"{LABELS[r['tool']]} {r['seconds'] - r['seconds_90']:.2f} s"
-            for r in [ours, *others]
-            if r.get("seconds_90") is not None
-        )
-        rate = scenario["concurrency"] / scenario["latency"]
-        floor = requests * scenario["latency"] / scenario["concurrency"]
-        longer = [r for r in others if r.get("seconds_90") is not None] and ours["seconds"] - ours[
-            "seconds_90"
-        ] > max(
-            r["seconds"] - r["seconds_90"] for r in others if r.get("seconds_90") is not None
-        ) + 0.2
-        notes.append(
-            f"- **Speed at concurrency {scenario['concurrency']}, "
-            f"{scenario['latency'] * 1000:.0f} ms.** The clients are CPU-bound here, not "
-            f"network-bound: the world would take {rate:,.0f} requests a second (the "
-            f"{requests:,} requests of the run in {floor:.2f} s), but the 2 "
-            f"cores are shared by the client, the world's server and other work (load "
-            f"average {load:.1f} when this part started). CPU for the {n:,} URLs: {cpu}. "
-            f"90% of the URLs done after: {pace}. The last 10% took: {tails}; ours waits "
-            f"out the {faults.get('429', 0)} one-off 429s (`Retry-After: 1`) and "
-            f"{faults.get('503', 0)} 503s (a backoff of 1–2 s) and gets them right, where "
-            f"the others fail them at once"
-            + (", so its tail is longer by design." if longer else ".")
-            + share_note(ours, others)
-        )
-        diagnostic = next(
-            (r for r in scenario["runs"] if r["tool"] == "ours" and r["timeout"] > data["timeout"]),
-            None,
-        )
+        if any(not bar.startswith("correctness") for bar in missed):
+            notes.append(speed_note(part, scenario, ours, others, requests, faults))
         timeouts = ours["failures"].get("timeout", 0)
-        if diagnostic and timeouts > faults.get("timeout", 0) and not diagnostic["error"]:
-            notes.append(
-                f"- **Timeouts at concurrency {scenario['concurrency']}.** Our deadline covers "
-                f"the whole URL, including the time an answer waits for a busy event loop: "
-                f"{timeouts} URLs timed out where the world hangs {faults.get('timeout', 0)}. "
-                f"With the config's default deadline ({diagnostic['timeout']:.0f} s) the same "
-                f"run got {diagnostic['correct'] / diagnostic['urls']:.1%} right in "
-                f"{diagnostic['seconds']:.2f} s. minet's and urlExpander's 2 s bound each "
-                f"read on a socket, which the answer reaches in time however slow the "
-                f"process is to get to it, so a loaded machine does not time them out."
-            )
+        if any(bar.startswith("correctness") for bar in missed) and timeouts > faults["timeout"]:
+            notes.append(timeout_note(data, scenario, ours, faults))
     return notes
+
+
+def speed_note(
+    part: dict[str, Any],
+    scenario: dict[str, Any],
+    ours: dict[str, Any],
+    others: list[dict[str, Any]],
+    requests: int,
+    faults: dict[str, int],
+) -> str:
+    """Where our resolver's time goes in one scenario, against the others."""
+    n, everyone = part["data"]["urls"], [ours, *others]
+    cpu = "; ".join(
+        f"{LABELS[r['tool']]} {r['cpu']:.1f} s ({r['cpu'] / n * 1000:.1f} ms a URL)"
+        for r in everyone
+    )
+    pace = "; ".join(f"{LABELS[r['tool']]} {_pace(r)} s" for r in everyone)
+    streamed = [r for r in everyone if r.get("seconds_90") is not None]
+    tails = "; ".join(
+        f"{LABELS[r['tool']]} {r['seconds'] - r['seconds_90']:.2f} s" for r in streamed
+    )
+    longest = max(streamed, key=lambda r: r["seconds"] - r["seconds_90"])
+    floor = requests * scenario["latency"] / scenario["concurrency"]
+    bare = next((r for r in others if r["tool"] == "aiohttp"), None)
+    overhead = (
+        f" Ours takes {ours['cpu'] / bare['cpu']:.1f}× the bare loop's CPU: on the same "
+        f"aiohttp client sit the httpx layer (its URL parsing and models), the address "
+        f"guard, the retry policy and the hop records (a profile of one run shows them)."
+        if bare and bare["cpu"]
+        else ""
+    )
+    return (
+        f"- **Speed at concurrency {scenario['concurrency']}, "
+        f"{scenario['latency'] * 1000:.0f} ms.** The runs are limited by CPU, not by the network: "
+        f"the world would serve the run's {requests:,} requests in {floor:.2f} s, but the 2 "
+        f"cores are shared by the client, the world's server and other work (load average "
+        f"{part['machine']['load'][0]:.1f} when this part started). CPU for the {n:,} URLs: "
+        f"{cpu}.{overhead} 90% of the URLs done after: {pace}. The last 10% took: {tails}; "
+        f"ours waits "
+        f"out the {faults.get('429', 0)} one-off 429s (`Retry-After: 1`) and "
+        f"{faults.get('503', 0)} 503s (a backoff of 1–2 s) and gets them right, where the "
+        f"others fail them at once"
+        + (", so its tail is the longest." if longest is ours else ".")
+        + share_note(ours, others)
+    )
+
+
+def timeout_note(
+    data: dict[str, Any], scenario: dict[str, Any], ours: dict[str, Any], faults: dict[str, int]
+) -> str:
+    """Why our resolver timed out more URLs than the world hangs, with the diagnostic run."""
+    hanging = faults["timeout"]
+    text = (
+        f"- **Timeouts at concurrency {scenario['concurrency']}.** Our 2 s deadline covers "
+        f"the whole URL, including the time its answers wait for a busy event loop: "
+        f"{ours['failures']['timeout']} URLs timed out where the world hangs {hanging}."
+    )
+    aiohttp = scenario["best"].get("aiohttp")
+    if aiohttp is not None:
+        text += (
+            f" The bare aiohttp loop, whose 2 s also covers the whole URL, timed out "
+            f"{aiohttp['failures'].get('timeout', 0)}."
+        )
+    for run in scenario["runs"]:
+        if run["tool"] == "ours" and run["timeout"] > data["timeout"] and not run["error"]:
+            text += (
+                f" With the config's default deadline ({run['timeout']:.0f} s) the same run "
+                f"got {run['correct'] / run['urls']:.1%} right, 90% of the URLs done after "
+                f"{_pace(run)} s against {_pace(ours)} s: the URLs the 2 s deadline cut were "
+                f"waiting for the CPU, not for the world."
+            )
+    counts = []
+    for tool, key, name in (
+        ("minet", "timeout", "timeouts"),
+        ("urlexpander", "sentinel_pool", "connection-pool errors, its timeouts among them"),
+    ):
+        run = scenario["best"].get(tool)
+        if run is not None:
+            counts.append(f"{LABELS[tool]} {run['failures'].get(key, 0)} {name}")
+    if counts:
+        text += (
+            " minet's and urlExpander's 2 s bound each request (each socket read), which an "
+            f"answer ends however late the process gets to it: {'; '.join(counts)}."
+        )
+    return text
 
 
 def share_note(ours: dict[str, Any], others: list[dict[str, Any]]) -> str:
@@ -351,7 +399,7 @@ def resolver_section(part: dict[str, Any]) -> list[str]:
         f"failure. urlExpander returns a URL only after `raise_for_status()` passed, so its "
         f"URLs count as 200s.",
         "",
-        f"Our transport: {data.get('transport', '?')}.",
+        f"Our transport, in `scraper/transport.py`'s words: {data.get('transport', '?')}.",
         "",
     ]
     for why in data.get("unavailable", {}).values():
@@ -473,6 +521,12 @@ def e2e_section(part: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _load_after(part: dict[str, Any]) -> str:
+    """The one-minute load average when a part ended (older results lack it)."""
+    after = part["machine"].get("load_after")
+    return f"{after[0]:.2f}" if after else "–"
+
+
 def write_document(figures: dict[str, Any]) -> str:
     """The whole of ``docs/benchmarks.md``."""
     some = next(iter(figures.values()))
@@ -480,14 +534,21 @@ def write_document(figures: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks against the tools people use today",
         "",
-        f"Measured {box['date']} on {box['nproc']} cores ({box['cpu']}, KVM guest), "
-        f"{box['memory_gb']} GiB, load average {box['load'][0]:.2f} at the start (the machine is "
-        f"shared with other work: every figure below is compared with others from the same "
-        f"run, never across runs). Ours: Python {box['python']} (`.venv`); competitors: "
-        f"Python {box['competitors_python']} (`{box['competitors_interpreter']}`, a separate "
-        f"environment because minet and Tweet-Finder pin older beautifulsoup4, tenacity and "
-        f"urllib3 than the project uses). Checkout: {box['commit']} with the working tree "
-        f"as it was.",
+        f"Measured on {box['nproc']} cores ({box['cpu']}, KVM guest), {box['memory_gb']} GiB. "
+        f"The machine is shared with other work, so every figure below is compared only "
+        f"with others from the same run. Ours: Python {box['python']} (`.venv`); "
+        f"competitors: Python {box['competitors_python']} (`{box['competitors_interpreter']}`, "
+        f"a separate environment because minet and Tweet-Finder pin older beautifulsoup4, "
+        f"tenacity and urllib3 than the project uses).",
+        "",
+        "| part | started | load average at start, at end | checkout (and working tree) |",
+        "| --- | --- | ---: | --- |",
+        *(
+            f"| {TITLES[name]} | {part['machine']['date']} | "
+            f"{part['machine']['load'][0]:.2f}, {_load_after(part)} | "
+            f"{part['machine']['commit']} |"
+            for name, part in figures.items()
+        ),
         "",
         "Reproduce (no network: every request goes to 127.0.0.0/8):",
         "",
