@@ -126,6 +126,20 @@ def test_sample_articles_yield_their_posts(name: str, expected_ids: list[str | N
     assert sorted(ids, key=str) == sorted(expected_ids, key=str)
 
 
+def test_sample_other_platforms() -> None:
+    """The platforms sample yields one post per platform embed, with canonical URLs."""
+    _, out, _ = run_cli("parse", str(SAMPLE / "flood-across-platforms.html"))
+    (article,) = parse_json_lines(out)
+    found = {p["platform"]: p for p in article["posts"]}  # type: ignore[union-attr]
+    assert sorted(found) == ["bluesky", "instagram", "mastodon", "tiktok", "youtube"]
+    assert found["bluesky"]["date"] == "2024-07-16"
+    assert found["bluesky"]["handle"] == "uppervalleywx.bsky.social"
+    assert found["mastodon"]["handle"] == "riverwatch@social.example.org"
+    assert found["instagram"]["url"] == "https://www.instagram.com/p/C9AlderFl00d/"
+    assert found["youtube"]["url"] == "https://www.youtube.com/watch?v=aLdErFl0oD1"
+    assert found["tiktok"]["post_id"] == "7392345678901234567"
+
+
 def test_sample_details_dates_encoding_and_mismatch() -> None:
     """Localised dates, a Latin-1 page and a shown date that contradicts the id are all read."""
     _, out, _ = run_cli(
@@ -151,7 +165,7 @@ def test_run_is_idempotent_and_offline(tmp_path: Path) -> None:
     assert code == 0, err
     assert "skipped" in err
     first = table_counts(db)
-    assert first["articles"] == 6
+    assert first["articles"] == 7
     assert first["posts"] >= 20
     code, _, _ = run_cli("run", str(SAMPLE), "--db", str(db), "--no-resolve")
     assert code == 0
@@ -164,7 +178,7 @@ def test_run_is_idempotent_and_offline(tmp_path: Path) -> None:
     assert conn.execute("select count(*) from runs").fetchone()[0] == 2
     # the second run recognised every file as unchanged, canonical URL or not
     second = conn.execute("select unchanged, new_articles from runs order by id desc").fetchone()
-    assert second == (6, 0)
+    assert second == (7, 0)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
