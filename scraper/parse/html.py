@@ -56,9 +56,10 @@ _BLOCK_TAGS = frozenset(
 # Elements whose content is never shown as text.
 _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg"})
 # Page furniture around the article (menus, sidebars, footers): links there are not the
-# article citing a post. Sidebars are often plain divs, named in their class.
+# article citing a post. Sidebars and WordPress widgets ("widget_twitter") are often
+# plain divs or list items, named in their class.
 _CHROME_TAGS = frozenset({"aside", "nav", "footer"})
-_CHROME_CLASS_WORD = "sidebar"
+_CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
@@ -92,6 +93,11 @@ class PostDetector(Protocol):
     def quoted_posts(self, text: str, links: Sequence[tuple[str, int]]) -> list[TextPost]:
         """Posts quoted as plain text in a paragraph (``links``: hrefs and their offsets)."""
         ...
+
+
+def _is_chrome_class(names: str | None) -> bool:
+    """A class attribute naming a sidebar or a WordPress widget ("widget_twitter")."""
+    return names is not None and ("sidebar" in names or "widget_" in names)
 
 
 def make_tree(markup: str) -> Element | None:
@@ -251,8 +257,9 @@ class _Walker:
             if event == "start":
                 self.order += 1
                 previous_scope = self.scope
-                is_chrome = element.tag in _CHROME_TAGS or (
-                    _CHROME_CLASS_WORD in (element.get("class") or "")
+                tag = element.tag
+                is_chrome = tag in _CHROME_TAGS or (
+                    tag in _CHROME_CLASS_TAGS and _is_chrome_class(element.get("class"))
                 )
                 self.chrome += is_chrome
                 boundary = self._enter(element, escaped)
