@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval_corpus import Score  # the same counts, here per platform (bench/ is the script's dir)
+
 from scraper.parse import parse_document
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -50,23 +52,6 @@ class PageResult:
     labelled: Counter[str]  # platform -> raw label count
     unsupported: Counter[str]  # label -> count, for platforms not supported
     seconds: float
-
-
-@dataclass
-class Score:
-    """Count-based true/false positives and false negatives."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 @dataclass
