@@ -7,9 +7,11 @@ wrappers (unwrapped without a request). Every hop is recorded. Failures are data
 ``failed`` or ``blocked`` status, an ``error`` of the form ``"category: detail"`` and
 the chain up to the failing hop; the chain's last hop is always where it ended.
 
-Limits: ``concurrency`` URLs at once (a fixed pool of workers, so memory does not grow
-with the number of URLs), ``per_host`` requests at once per host, and a whole-URL
-deadline (``timeout``) over every hop's network time. Retry waits and queueing for a
+Limits: ``concurrency`` requests at once, ``per_host`` of them to one host, and a
+whole-URL deadline (``timeout``) over every hop's network time. A URL waiting before a
+retry holds no request slot, so a few rate-limited links do not idle the run; the URLs
+in progress are a fixed pool of ``PARKED_FACTOR * concurrency`` workers, so memory does
+not grow with the number of URLs. Retry waits and queueing for a
 per-host slot do not count against the deadline: a ``Retry-After`` the policy accepts
 (up to ``retry_after_max``) is a wait the server asked for, and counting it would turn
 every honoured wait into a timeout; queueing is our own throttling, not the server's.
@@ -67,6 +69,8 @@ JS_PAGE_MAX = 8 * 1024  # a page this small that sets location is a redirect pag
 HTML_TYPES = ("", "text/html", "application/xhtml+xml")
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _NO_BODY = httpx.ByteStream(b"")
+# URLs in progress per request slot: the others wait out a Retry-After or a backoff
+PARKED_FACTOR = 2
 
 
 def utc_now() -> datetime:
@@ -132,7 +136,7 @@ class Resolver:
         self.client = client
         self.now = now
         self.shorteners = shortener_hosts(config.shorteners)
-        self.limiter = HostLimiter(config.per_host)
+        self.limiter = HostLimiter(config.per_host, total=config.concurrency)
         self.policy = RetryPolicy(config.retries, config.retry_after_max, sleep)
         self._timeouts = client.timeout.as_dict()
         self._headers = [(k, v) for k, v in client.headers.raw if k.lower() != b"host"]
@@ -340,7 +344,8 @@ async def resolve_iter(
 ) -> AsyncGenerator[Resolution, None]:
     """Resolve each distinct URL once, yielding results as they finish (completion order).
 
-    ``concurrency`` workers pull from ``urls`` lazily, so neither tasks nor results pile
+    ``PARKED_FACTOR * concurrency`` workers pull from ``urls`` lazily (at most
+    ``concurrency`` of them on the network at once), so neither tasks nor results pile
     up: memory stays flat however many URLs there are. Without ``client``, one is made
     with :func:`make_client` (using ``dns``) and closed at the end.
     """
@@ -360,7 +365,7 @@ async def resolve_iter(
         else:
             await results.put(None)
 
-    workers = [asyncio.create_task(work()) for _ in range(config.concurrency)]
+    workers = [asyncio.create_task(work()) for _ in range(PARKED_FACTOR * config.concurrency)]
     try:
         running = len(workers)
         while running:

@@ -1,18 +1,18 @@
 """The httpx transport: aiohttp underneath, connecting only to addresses the guard checked.
 
 Code above this module speaks httpx (``Request``, ``Response``, exceptions); the wire is
-aiohttp's, through the ``httpx-aiohttp`` adapter (:class:`httpx_aiohttp.AiohttpTransport`:
-no redirects followed, no decompression, raw header bytes kept). httpx's own transport
-(httpcore) cost about 2.7 ms of CPU per request on this workload; aiohttp's client is a
-maintained HTTP/1.1 implementation with a C parser.
+aiohttp's (no redirects followed, no decompression, raw header bytes kept). httpx's own
+transport (httpcore) cost about 2.7 ms of CPU per request on this workload; aiohttp's
+client is a maintained HTTP/1.1 implementation with a C parser. The adaptation is this
+module's own (``httpx-aiohttp`` did the same job, but its URL round trip re-quoted URLs
+and its error map called every connection error a ``ConnectTimeout``).
 
 What this transport changes from aiohttp's defaults, and why: no cookies kept (URLs must
 not share state), no proxy variables or ``.netrc`` read, a link's ``user:password``
 never sent as credentials, no immediate resend of a failed request (retries belong to
-:mod:`scraper.retry`, which counts and backs off), longer header lines accepted. One
-difference remains: aiohttp re-reads the URL with ``yarl``, which normalises some
-percent escapes on the wire (``%7E`` -> ``~``, ``%3B`` -> ``;`` in a path, a stray
-``%`` -> ``%25``); the URLs recorded are httpx's spelling.
+:mod:`scraper.retry`, which counts and backs off), longer header lines accepted. The URL
+goes to aiohttp already encoded, so the request line carries httpx's spelling of it,
+the one recorded.
 
 The address guard plugs into aiohttp's resolver hook: :class:`GuardResolver` answers the
 connector's lookups with the addresses :class:`scraper.netguard.AddressGuard` checked,
@@ -20,8 +20,7 @@ and aiohttp connects to exactly those (TLS SNI and the Host header keep the name
 second lookup can be steered elsewhere (DNS rebinding fails). aiohttp skips its resolver
 for literal IP hosts, so :class:`GuardedTransport` checks those itself before the request.
 
-Errors come out as the project's httpx exceptions, mapped precisely (the adapter's own
-map calls every connection error a ``ConnectTimeout``)::
+Errors come out as the project's httpx exceptions, mapped precisely::
 
     blocked by the guard              BlockedAddressError   (raised by the guard itself)
     name did not resolve              DnsLookupError
@@ -38,12 +37,13 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 import aiohttp
 import httpx
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
-from httpx_aiohttp import AiohttpTransport
 
 from scraper.netguard import AddressGuard, DnsLookupError, TlsError, parse_ip_host
 
@@ -87,14 +87,7 @@ class GuardResolver(AbstractResolver):
 
 
 def translate_error(exc: BaseException) -> Exception | None:
-    """The project's httpx exception for an aiohttp failure; None if ``exc`` is not one.
-
-    ``exc`` may be the adapter's coarse httpx exception: its aiohttp cause is mapped again.
-    """
-    if isinstance(exc, httpx.HTTPError) and isinstance(
-        exc.__cause__, aiohttp.ClientError | HttpProcessingError | TimeoutError
-    ):
-        exc = exc.__cause__
+    """The project's httpx exception for an aiohttp failure; None if ``exc`` is not one."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, aiohttp.ClientSSLError):  # certificate and handshake failures alike
         return TlsError(message)
@@ -139,41 +132,50 @@ def _reraise(exc: Exception, request: httpx.Request) -> Exception:
     return result
 
 
-class _MappedStream(httpx.AsyncByteStream):
-    """The adapter's body stream with aiohttp errors translated (see :func:`translate_error`)."""
+def _raise_translated(exc: Exception, request: httpx.Request) -> NoReturn:
+    """Raise :func:`_reraise`'s answer for ``exc`` (``exc`` itself if it has no translation)."""
+    mapped = _reraise(exc, request)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
 
-    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
-        self._inner = inner
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """An aiohttp response body as httpx's stream, aiohttp errors translated."""
+
+    CHUNK_SIZE = 16 * 1024
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._inner:
+            async for chunk in self._response.content.iter_chunked(self.CHUNK_SIZE):
                 yield chunk
         except Exception as exc:
-            mapped = _reraise(exc, self._request)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_translated(exc, self._request)
 
     async def aclose(self) -> None:
         """Release the connection (kept alive only if the body was read to its end)."""
         try:
-            await self._inner.aclose()
+            self._response.release()
+            await self._response.wait_for_close()
         except Exception as exc:
-            mapped = _reraise(exc, self._request)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            _raise_translated(exc, self._request)
 
 
-class GuardedTransport(AiohttpTransport):
+class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport over one aiohttp session whose every connection is guarded.
 
     ``max_connections`` bounds the connections in use at once (aiohttp's ``limit``; the
     per-host bound is the callers' :class:`scraper.limits.HostLimiter`); idle connections
     are kept ``keepalive_expiry`` seconds. The session is made on the first request
     (aiohttp wants a running loop) and closed by ``aclose``.
+
+    The request goes out as httpx spelled it: the URL is handed to aiohttp already
+    encoded (``yarl.URL(..., encoded=True)``), so aiohttp neither re-parses nor re-quotes
+    it, and the URL recorded for a hop is the one on the wire.
     """
 
     def __init__(
@@ -186,15 +188,13 @@ class GuardedTransport(AiohttpTransport):
     ) -> None:
         self.guard = guard if guard is not None else AddressGuard()
         # httpx's verified context (certifi roots); environment variables never steer it
-        context = (
+        self.ssl_context = (
             ssl_context if ssl_context is not None else httpx.create_ssl_context(trust_env=False)
         )
-        super().__init__(
-            verify=context,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=keepalive_expiry),
-            client=self._new_session,
-        )
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self.client: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -203,8 +203,8 @@ class GuardedTransport(AiohttpTransport):
             # aiohttp's cache would skip the guard for names it had seen
             use_dns_cache=False,
             ssl=self.ssl_context,
-            limit=self.limits.max_connections or 0,
-            keepalive_timeout=self.limits.keepalive_expiry,
+            limit=self.max_connections,
+            keepalive_timeout=self.keepalive_expiry,
         )
         session = aiohttp.ClientSession(
             connector=connector,
@@ -212,11 +212,25 @@ class GuardedTransport(AiohttpTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             max_line_size=MAX_FIELD_SIZE,
             max_field_size=MAX_FIELD_SIZE,
+            auto_decompress=False,  # httpx decodes, and counts decoded bytes against caps
         )
         # aiohttp resends an idempotent request once, at once, when the connection drops
         # before the answer; retries belong to scraper.retry (counted, logged, backed off)
         session._retry_connection = False
         return session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        """httpx's per-request timeouts in aiohttp's terms (one object per distinct set)."""
+        given = request.extensions.get("timeout", {})
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            connect, read, pool = key
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=pool, sock_connect=connect, sock_read=read
+            )
+            self._timeouts[key] = timeout
+        return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and return the response with its body still unread."""
@@ -225,30 +239,44 @@ class GuardedTransport(AiohttpTransport):
             raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
         if parse_ip_host(url.host) is not None:  # aiohttp does not ask the resolver for these
             await self.guard.addresses(url.host, url.port or DEFAULT_PORTS[url.scheme])
+        target = yarl.URL(str(url), encoded=True)
         if url.userinfo:
             # aiohttp would send a link's user:password as an Authorization header; a link
             # is never a credential, so the request goes without it
-            request = httpx.Request(
+            target = target.with_user(None)
+        # aiohttp frames the body itself (Content-Length): a GET never goes out chunked
+        headers = [
+            (key, value)
+            for key, value in request.headers.items()
+            if key not in ("transfer-encoding", "content-length")
+        ]
+        body = await request.aread() or None
+        if self.client is None:
+            self.client = self._new_session()
+        try:
+            response = await self.client.request(
                 request.method,
-                url.copy_with(userinfo=b""),
-                headers=request.headers,
-                stream=request.stream,
-                extensions=request.extensions,
+                target,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeout(request),
+                server_hostname=request.extensions.get("sni_hostname"),
             )
-        try:
-            request.content  # noqa: B018 - raises RequestNotRead for a stream
-        except httpx.RequestNotRead:
-            if isinstance(request.stream, httpx.ByteStream):
-                # an in-memory body (often empty) goes as bytes: the adapter would send a
-                # stream chunked, and a GET must not carry "Transfer-Encoding: chunked"
-                request.read()
-        try:
-            response = await super().handle_async_request(request)
         except Exception as exc:
-            mapped = _reraise(exc, request)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _MappedStream(response.stream, request)
-        return response
+            _raise_translated(exc, request)
+        extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response, request),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close the session and its connections."""
+        if self.client is not None:
+            await self.client.close()
