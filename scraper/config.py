@@ -72,6 +72,7 @@ class ResolverConfig:
     user_agent: str = DEFAULT_USER_AGENT
     max_attempts: int = 8
     max_body_bytes: int = 1_000_000
+    processes: int = 0  # 0: one per CPU core (at most 4); 1: in the calling process
 
 
 @dataclass(frozen=True)

@@ -76,43 +76,32 @@ class _HostSlots:
 
 
 class HostLimiter:
-    """Request slots: ``per_host`` at once per host and, optionally, ``total`` at once overall.
+    """A semaphore per host, created on demand and dropped when nobody uses it."""
 
-    Per-host semaphores are created on demand and dropped when nobody uses them. A
-    caller waiting for a slot holds nothing else: the host slot is taken first, then the
-    overall one, so a queue for one busy host never starves the others. Whoever holds no
-    slot (a URL sleeping before a retry, say) costs no request capacity.
-    """
-
-    def __init__(self, per_host: int, total: int | None = None) -> None:
+    def __init__(self, per_host: int) -> None:
         self.per_host = per_host
-        self.total = total
-        self._overall = asyncio.Semaphore(total) if total is not None else None
         self._hosts: dict[str, _HostSlots] = {}
 
     async def acquire(self, host: str, deadline: Deadline | None = None) -> None:
-        """Wait for one of ``host``'s slots and an overall one (``deadline`` paused meanwhile)."""
+        """Wait for one of ``host``'s slots (with ``deadline`` paused if there is a queue)."""
         entry = self._hosts.get(host)
         if entry is None:
             entry = self._hosts[host] = _HostSlots(asyncio.Semaphore(self.per_host))
         entry.users += 1
+        paused = deadline if deadline is not None and entry.semaphore.locked() else None
+        if paused is not None:
+            paused.pause()
         try:
-            await _wait_for(entry.semaphore, deadline)
+            await entry.semaphore.acquire()
         except BaseException:
             self._drop(host, entry)
             raise
-        if self._overall is not None:
-            try:
-                await _wait_for(self._overall, deadline)
-            except BaseException:
-                entry.semaphore.release()
-                self._drop(host, entry)
-                raise
+        finally:
+            if paused is not None:
+                paused.resume()
 
     def release(self, host: str) -> None:
-        """Give both slots back."""
-        if self._overall is not None:
-            self._overall.release()
+        """Give the slot back."""
         entry = self._hosts[host]
         entry.semaphore.release()
         self._drop(host, entry)
@@ -121,15 +110,3 @@ class HostLimiter:
         entry.users -= 1
         if entry.users == 0:
             del self._hosts[host]
-
-
-async def _wait_for(semaphore: asyncio.Semaphore, deadline: Deadline | None) -> None:
-    """Take a slot of ``semaphore``; if there is a queue, ``deadline`` does not count it."""
-    paused = deadline if deadline is not None and semaphore.locked() else None
-    if paused is not None:
-        paused.pause()
-    try:
-        await semaphore.acquire()
-    finally:
-        if paused is not None:
-            paused.resume()

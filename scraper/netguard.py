@@ -28,6 +28,7 @@ Errors::
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -132,6 +133,8 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+# Both are pure and asked about the same few hosts on every hop: cached.
+@functools.lru_cache(maxsize=4096)
 def is_public_address(ip: IPAddress) -> bool:
     """Whether ``ip`` is a globally routable unicast address the resolver may connect to."""
     if ip in METADATA_ADDRESSES:
@@ -150,6 +153,7 @@ def is_public_address(ip: IPAddress) -> bool:
     return ip.is_global
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_ip_host(host: str) -> IPAddress | None:
     """Read ``host`` as an IP address the way ``getaddrinfo``/``inet_aton`` would, else None.
 

@@ -120,14 +120,21 @@ def find_html_redirect(page: str, *, allow_js: bool) -> tuple[HopVia, str] | Non
     only trusted on pages that are nothing else (the caller decides with ``allow_js``),
     since ordinary pages assign ``location`` in event handlers.
     """
-    page = _COMMENT_RE.sub("", page)
-    for match in _META_RE.finditer(page):
+    # most pages have neither: substring tests spare them the regular expressions
+    # (an attribute may spell "refresh" with character references: "&#" keeps the scan)
+    meta = "refresh" in page.lower() or "&#" in page
+    script = allow_js and "location" in page
+    if not (meta or script):
+        return None
+    if "<!--" in page:
+        page = _COMMENT_RE.sub("", page)
+    for match in _META_RE.finditer(page) if meta else ():
         attrs = _meta_attributes(match.group(1))
         if attrs.get("http-equiv", "").strip().lower() == "refresh":
             target = parse_refresh(attrs.get("content", ""))
             if target:
                 return "meta-refresh", target
-    if allow_js:
+    if script:
         for pattern in (_JS_CALL_RE, _JS_ASSIGN_RE):
             found = pattern.search(page)
             if found and found.group(2).strip():

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
@@ -71,6 +72,9 @@ ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _NO_BODY = httpx.ByteStream(b"")
 # URLs in progress per request slot: the others wait out a Retry-After or a backoff
 PARKED_FACTOR = 2
+# a batch at least this large is spread over several processes (``[resolver] processes``);
+# below it, starting them (about 0.3 s of imports each) costs more than it saves
+POOL_MIN_URLS = 1000
 
 
 def utc_now() -> datetime:
@@ -136,7 +140,9 @@ class Resolver:
         self.client = client
         self.now = now
         self.shorteners = shortener_hosts(config.shorteners)
-        self.limiter = HostLimiter(config.per_host, total=config.concurrency)
+        self.limiter = HostLimiter(config.per_host)
+        # request slots: a URL holds one while it is on the network, not while it waits
+        self.slots = asyncio.Semaphore(config.concurrency)
         self.policy = RetryPolicy(config.retries, config.retry_after_max, sleep)
         self._timeouts = client.timeout.as_dict()
         self._headers = [(k, v) for k, v in client.headers.raw if k.lower() != b"host"]
@@ -145,9 +151,24 @@ class Resolver:
     async def resolve(self, url: str) -> Resolution:
         """Follow ``url`` to its end; never raises for a bad URL or a bad server."""
         chain = Chain(url, self.config.max_redirects, self.shorteners)
+        await self.slots.acquire()
+        holding = True
+
+        async def sleep_without_slot(seconds: float) -> None:
+            # a Retry-After or backoff wait lets another URL use the request slot
+            nonlocal holding
+            self.slots.release()
+            holding = False
+            try:
+                await self.policy.sleep(seconds)
+            finally:
+                await self.slots.acquire()
+                holding = True
+
         try:
             deadline = Deadline(self.config.timeout)
-            sleep = deadline.excluding(self.policy.sleep)
+            # the deadline is paused for the whole wait, getting the slot back included
+            sleep = deadline.excluding(sleep_without_slot)
             async with deadline:
                 current = check_url(url.strip(), allow_private=self.config.allow_private)
                 while True:
@@ -170,6 +191,9 @@ class Resolver:
                     current = check_url(answer.next_url, allow_private=self.config.allow_private)
         except Exception as exc:  # every failure becomes data; the chain so far is kept
             return self._failure(chain, exc)
+        finally:
+            if holding:
+                self.slots.release()
 
     async def _attempt(self, url: httpx.URL, deadline: Deadline) -> Answer:
         """One request for one hop, under the host's slot and the URL's deadline."""
@@ -348,11 +372,29 @@ async def resolve_iter(
     ``concurrency`` of them on the network at once), so neither tasks nor results pile
     up: memory stays flat however many URLs there are. Without ``client``, one is made
     with :func:`make_client` (using ``dns``) and closed at the end.
+
+    With nothing injected (no ``client``, ``dns``, ``sleep`` or ``now``) and at least
+    ``POOL_MIN_URLS`` URLs, the work is spread over ``[resolver] processes`` worker
+    processes (:mod:`scraper.resolve_pool`); the results are the same.
     """
+    pending: Iterator[str] = _distinct(urls)
+    if client is None and dns is None and sleep is asyncio.sleep and now is utc_now:
+        # nothing injected that cannot cross a process boundary: large batches may spread
+        from scraper.resolve_pool import pool_size, resolve_in_processes  # it imports us
+
+        processes = pool_size(config)
+        if processes > 1:
+            head = list(itertools.islice(pending, POOL_MIN_URLS))
+            pending = itertools.chain(head, pending)
+            if len(head) == POOL_MIN_URLS:
+                stream = resolve_in_processes(pending, config, processes)
+                async with contextlib.aclosing(stream):
+                    async for done in stream:
+                        yield done
+                return
     own = client is None
     active = client if client is not None else make_client(config, dns=dns)
     resolver = Resolver(config, active, sleep=sleep, now=now)
-    pending = _distinct(urls)
     # bounded: workers wait while the caller is still storing earlier results
     results: asyncio.Queue[Resolution | Exception | None] = asyncio.Queue(config.concurrency)
 

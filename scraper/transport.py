@@ -45,9 +45,16 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
 
-from scraper.netguard import AddressGuard, DnsLookupError, TlsError, parse_ip_host
+from scraper.netguard import (
+    AddressGuard,
+    BlockedAddressError,
+    DnsLookupError,
+    TlsError,
+    parse_ip_host,
+)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+BODILESS = frozenset({"GET", "HEAD"})
 # Longest status line or header line accepted (aiohttp's default is 8190): tracking
 # redirects carry long Locations, and the old transport took 64 KB heads.
 MAX_FIELD_SIZE = 64 * 1024
@@ -237,8 +244,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         url = request.url
         if url.scheme not in DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported scheme {url.scheme!r}", request=request)
-        if parse_ip_host(url.host) is not None:  # aiohttp does not ask the resolver for these
-            await self.guard.addresses(url.host, url.port or DEFAULT_PORTS[url.scheme])
+        literal = parse_ip_host(url.host)
+        if literal is not None and not self.guard.is_allowed(literal):
+            # aiohttp does not ask the resolver for a literal address: checked here
+            raise BlockedAddressError(
+                f"{literal} is not a public address", host=url.host, address=str(literal)
+            )
         target = yarl.URL(str(url), encoded=True)
         if url.userinfo:
             # aiohttp would send a link's user:password as an Authorization header; a link
@@ -250,7 +261,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             for key, value in request.headers.items()
             if key not in ("transfer-encoding", "content-length")
         ]
-        body = await request.aread() or None
+        # a GET or HEAD goes without a body (the resolver's and the fetcher's requests)
+        body = None if request.method in BODILESS else await request.aread() or None
         if self.client is None:
             self.client = self._new_session()
         try:

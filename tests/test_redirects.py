@@ -157,3 +157,15 @@ def test_wrappers_unwrap(wrapped: str, target: str) -> None:
 def test_non_wrappers_are_left_alone(url: str) -> None:
     """Ordinary URLs and non-http targets are not unwrapped."""
     assert unwrap_wrapper(httpx.URL(url)) is None
+
+
+def test_meta_refresh_spelled_with_character_references_is_found() -> None:
+    """``http-equiv`` written with character references still names a refresh."""
+    page = '<meta http-equiv="&#82;efresh" content="0; url=https://example.org/x">'
+    assert find_html_redirect(page, allow_js=False) == ("meta-refresh", "https://example.org/x")
+
+
+def test_page_without_refresh_or_location_has_no_redirect() -> None:
+    """Text that merely mentions a URL is not a redirect, with scripts trusted or not."""
+    page = "<html><body><p>Moved to https://example.org/ (see the notice)</p></body></html>"
+    assert find_html_redirect(page, allow_js=True) is None

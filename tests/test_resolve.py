@@ -792,3 +792,39 @@ async def test_persistent_429_is_pending_not_failed(world: World) -> None:
     assert result.status == "pending" and result.error_category == "http_4xx"
     assert result.next_attempt_at == "2024-05-01T12:01:30+00:00"
     assert len(site.requests) == 3 and len(sleep.waits) == 2
+
+
+async def test_a_url_waiting_to_retry_holds_no_request_slot(world: World) -> None:
+    """With one slot, a URL waiting out Retry-After lets the next URL go meanwhile."""
+    site = await world.add("site.example")
+    calls = 0
+    fast_seen = asyncio.Event()
+
+    async def limited(request: SeenRequest, reply: Reply) -> None:
+        nonlocal calls
+        calls += 1
+        await reply.send(429 if calls == 1 else 200, [("Retry-After", "5")])
+
+    async def fast(request: SeenRequest, reply: Reply) -> None:
+        fast_seen.set()
+        await reply.send(200)
+
+    site.route("/slow", limited)
+    site.route("/fast", fast)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        # returns only once the other URL got a request out: a held slot would deadlock
+        waits.append(seconds)
+        await fast_seen.wait()
+
+    async with asyncio.timeout(20):  # a guard: the test fails rather than hangs
+        results = await resolve_urls(
+            [site.url("/slow"), site.url("/fast")],
+            world.config(concurrency=1),
+            dns=world.dns,
+            sleep=sleep,
+        )
+    assert [r.status for r in results] == ["resolved", "resolved"]
+    assert waits == [5.0]
+    assert site.paths() == ["/slow", "/fast", "/slow"]
