@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,8 @@ TIMEOUT = world.TOOL_TIMEOUT
 DIAGNOSTIC_TIMEOUT = 15.0
 SCENARIOS = ((100, 0.02), (500, 0.1))  # (concurrency, latency)
 SWEEPS = {100: (25, 50, 100, 200), 500: (100, 200, 500)}
-TOOLS = ("ours", "aiohttp", "minet", "urlexpander")
+TOOLS = ("ours", "ours-1", "aiohttp", "minet", "urlexpander")
+OURS = ("ours", "ours-1")
 COMPETITORS = ("minet", "urlexpander")
 WARMUP_URLS = 50
 SENTINELS = {
@@ -80,8 +82,10 @@ def _outcome(
     return {"url": url, "final_url": final, "status": status, "category": category, "t": done}
 
 
-def run_ours(urls: list[str], workers: int, timeout: float) -> list[dict[str, Any]]:
-    """Our resolver, as ``scraper run`` uses it."""
+def run_ours(
+    urls: list[str], workers: int, timeout: float, processes: int = 0
+) -> list[dict[str, Any]]:
+    """Our resolver, as ``scraper run`` uses it (``processes`` 0: one per core)."""
     import asyncio
 
     from scraper.config import ResolverConfig
@@ -93,6 +97,7 @@ def run_ours(urls: list[str], workers: int, timeout: float) -> list[dict[str, An
         per_host=workers,
         timeout=timeout,
         shorteners=list(world.SHORTENERS),
+        processes=processes,
     )
     outcomes = []
 
@@ -184,37 +189,87 @@ def run_urlexpander(urls: list[str], workers: int, timeout: float) -> list[dict[
     return outcomes
 
 
+def run_ours_one_process(urls: list[str], workers: int, timeout: float) -> list[dict[str, Any]]:
+    """Our resolver held to one process (``[resolver] processes = 1``)."""
+    return run_ours(urls, workers, timeout, processes=1)
+
+
 RUNNERS = {
     "ours": run_ours,
+    "ours-1": run_ours_one_process,
     "aiohttp": run_aiohttp,
     "minet": run_minet,
     "urlexpander": run_urlexpander,
 }
 DISTRIBUTIONS = {
     "ours": "scraper",
+    "ours-1": "scraper",
     "aiohttp": "aiohttp",
     "minet": "minet",
     "urlexpander": "urlexpander",
 }
 
 
+# imported before the clock starts (the docstring's "imports excluded")
+IMPORTS = {
+    "ours": ("scraper.resolve", "scraper.resolve_pool"),
+    "ours-1": ("scraper.resolve",),
+    "aiohttp": ("aiohttp",),
+    "minet": ("minet.executors",),
+    "urlexpander": ("tldextract", "urlexpander"),
+}
+
+
+def _children_usage() -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of this process's finished children (ours' workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def child_main(tool: str, workers: int, timeout: float, source: Path, target: Path) -> None:
-    """Run one tool over the URLs in ``source``; write outcomes and stats to ``target``."""
+    """Run one tool over the URLs in ``source``; write outcomes and stats to ``target``.
+
+    CPU counts the tool's own process and any worker processes it started.
+    """
+    import importlib
     from importlib.metadata import version
 
     world.install_loopback_guard()
     world.raise_fd_limit()
+    for module in IMPORTS[tool]:
+        importlib.import_module(module)
     urls = source.read_text().split()
     runner = RUNNERS[tool]
     wall, cpu = time.perf_counter(), time.process_time()
+    children_cpu = _children_usage()[0]
     _STARTED[0] = wall
     outcomes = runner(urls, workers, timeout)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    stats = {"seconds": wall, "cpu": cpu, "version": version(DISTRIBUTIONS[tool])}
+    helper_cpu, helper_rss = _children_usage()
+    stats = {
+        "seconds": wall,
+        "cpu": cpu + helper_cpu - children_cpu,
+        "version": version(DISTRIBUTIONS[tool]),
+        "helper_rss_mb": helper_rss if helper_cpu > children_cpu else 0.0,
+        "helpers": _helpers_started(tool, workers, len(urls)),
+    }
     with target.open("w") as out:
         for outcome in outcomes:
             out.write(json.dumps(outcome) + "\n")
         out.write(json.dumps({"stats": stats}) + "\n")
+
+
+def _helpers_started(tool: str, workers: int, urls: int) -> int:
+    """How many worker processes the tool started (ours spreads large batches)."""
+    from scraper.resolve import POOL_MIN_URLS
+
+    if tool != "ours" or urls < POOL_MIN_URLS:
+        return 0
+    from scraper.config import ResolverConfig
+    from scraper.resolve_pool import pool_size
+
+    processes = pool_size(ResolverConfig(concurrency=workers, per_host=workers))
+    return processes if processes > 1 else 0
 
 
 # --------------------------------------------------------------- parent side: the runs
@@ -237,6 +292,8 @@ class ToolRun:
     failures: dict[str, int] = field(default_factory=dict)
     wrong: dict[str, int] = field(default_factory=dict)  # wrong answers by the world's fault
     seconds_90: float | None = None  # when 90% of the URLs were done (None: not streamed)
+    helpers: int = 0  # worker processes the tool started (ours, on several cores)
+    helper_rss_mb: float = 0.0  # the largest worker's peak RSS
     timeout: float = TIMEOUT
     version: str = ""
     error: str | None = None  # the tool could not run: why
@@ -298,7 +355,7 @@ def python_for(tool: str, competitors_python: str) -> str:
 
 def unavailable(tool: str, python: str) -> str | None:
     """Why ``tool`` cannot run under ``python`` (None when it can)."""
-    module = {"ours": "scraper.resolve"}.get(tool, tool)
+    module = {"ours": "scraper.resolve", "ours-1": "scraper.resolve"}.get(tool, tool)
     probe = subprocess.run(
         [python, "-c", f"import {module}"], capture_output=True, text=True, check=False
     )
@@ -334,6 +391,7 @@ def run_tool(
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     stats = lines.pop()["stats"]
     run.seconds, run.cpu, run.version = stats["seconds"], stats["cpu"], stats["version"]
+    run.helpers, run.helper_rss_mb = stats["helpers"], stats["helper_rss_mb"]
     score(run, lines, truths)
     return run
 
@@ -345,10 +403,12 @@ def describe(run: ToolRun) -> str:
     name = run.tool if run.timeout == TIMEOUT else f"{run.tool} {run.timeout:.0f}s"
     failures = ", ".join(f"{k} {v}" for k, v in run.failures.items()) or "none"
     ninety = f"{run.seconds_90:5.2f} s" if run.seconds_90 is not None else "   –   "
+    helpers = f" + {run.helpers}×{run.helper_rss_mb:.0f} MB" if run.helpers else ""
     return (
         f"  {name:<12} workers={run.workers:<4} {run.seconds:6.2f} s  "
         f"{run.urls_per_second:6.0f} URLs/s  90% done {ninety}  cpu {run.cpu:5.2f} s  "
-        f"correct {run.correctness:6.1%}  RSS {run.max_rss_mb:4.0f} MB  failures: {failures}"
+        f"correct {run.correctness:6.1%}  RSS {run.max_rss_mb:4.0f} MB{helpers}  "
+        f"failures: {failures}"
     )
 
 
@@ -455,17 +515,18 @@ def as_json(run: ToolRun) -> dict[str, Any]:
 
 
 def ratios(best: dict[str, ToolRun]) -> dict[str, float]:
-    """Our URLs/s over each other tool's best (the aiohttp loop's over ours)."""
-    if "ours" not in best:
-        return {}
-    ours = best["ours"].urls_per_second
-    out = {
-        f"ours / {t}": ours / r.urls_per_second
-        for t, r in best.items()
-        if t not in ("ours", "aiohttp")
-    }
-    if "aiohttp" in best:
-        out["aiohttp / ours"] = best["aiohttp"].urls_per_second / ours
+    """Our URLs/s (as shipped, and held to one process) over each competitor's best, and
+    the bare aiohttp loop's over ours."""
+    out: dict[str, float] = {}
+    for mine in OURS:
+        if mine not in best:
+            continue
+        ours = best[mine].urls_per_second
+        for other in COMPETITORS:
+            if other in best:
+                out[f"{mine} / {other}"] = ours / best[other].urls_per_second
+        if "aiohttp" in best:
+            out[f"aiohttp / {mine}"] = best["aiohttp"].urls_per_second / ours
     return out
 
 
@@ -473,9 +534,7 @@ def measured_transport() -> str:
     """Which transport sits under our resolver in this checkout (for the document)."""
     repo = Path(__file__).resolve().parents[1]
     text = (repo / "scraper" / "transport.py").read_text(encoding="utf-8")
-    first = text.split('"""')[1].strip().splitlines()[0] if '"""' in text else ""
-    own_http1 = (repo / "scraper" / "http1.py").exists()
-    return f"{first} (scraper/http1.py {'present' if own_http1 else 'absent'})"
+    return text.split('"""')[1].strip().splitlines()[0] if '"""' in text else ""
 
 
 def main() -> None:
