@@ -261,12 +261,14 @@ def child_main(tool: str, workers: int, timeout: float, source: Path, target: Pa
 
 def _helpers_started(tool: str, workers: int, urls: int) -> int:
     """How many worker processes the tool started (ours spreads large batches)."""
-    from scraper.resolve import POOL_MIN_URLS
-
-    if tool != "ours" or urls < POOL_MIN_URLS:
+    if tool != "ours":  # the competitors' interpreter may not have scraper at all
         return 0
     from scraper.config import ResolverConfig
+    from scraper.resolve import POOL_MIN_URLS
     from scraper.resolve_pool import pool_size
+
+    if urls < POOL_MIN_URLS:
+        return 0
 
     processes = pool_size(ResolverConfig(concurrency=workers, per_host=workers))
     return processes if processes > 1 else 0

@@ -22,6 +22,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -109,6 +110,9 @@ async def _main() -> None:
 
 def main() -> None:
     """Entry point of ``python -m scraper.resolve_worker``."""
+    # Ctrl-C reaches the whole process group; the parent decides when a worker stops
+    # (it closes stdin, or kills it), so the worker does not die mid-line on its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     asyncio.run(_main())
 
 
