@@ -27,9 +27,13 @@ SITE_SERVER = REPO / "tests" / "site_server.py"
 CORPUS = REPO.parent / "shared" / "corpus" / "pages"
 
 
-def start_site(articles: int, corpus: Path | None) -> tuple[subprocess.Popen[str], str]:
-    """The loopback site in a separate process, and its base URL."""
+def start_site(
+    articles: int, corpus: Path | None, lastmod: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """The loopback site in a separate process, and its base URL (``lastmod``: the
+    sitemaps date every page)."""
     extra = ["--corpus", str(corpus)] if corpus else []
+    extra += ["--lastmod", lastmod] if lastmod else []
     server = subprocess.Popen(
         [sys.executable, str(SITE_SERVER), "--articles", str(articles), *extra],
         stdin=subprocess.PIPE,

@@ -34,6 +34,8 @@ from bench_batch import conditional_get_floor, start_site, startup_time
 
 POOL = 5000  # short links are drawn from the world's first POOL URLs (popular ones repeat)
 LATENCY = 0.02
+# the sitemaps date every page, as news sites' sitemaps do (the pages' own Last-Modified)
+SITE_LASTMOD = "2023-11-14T22:13:20+00:00"
 FETCH_CONCURRENCY = 8  # as bench/bench_batch.py
 FILLER = (
     "<p>The council met on Tuesday to discuss the budget, the new library and the state of "
@@ -84,9 +86,13 @@ def write_site(folder: Path, articles: int, place: world.World) -> set[int]:
     return used
 
 
-def write_config(folder: Path, base: str) -> Path:
-    """The run's config: the site's sitemap index; resolver on, the world's shorteners."""
-    config = folder / "config.toml"
+def write_config(folder: Path, base: str, *, skip_unchanged: bool = True) -> Path:
+    """The run's config: the site's sitemap index; resolver on, the world's shorteners.
+
+    ``skip_unchanged`` false: the sitemap's ``<lastmod>`` is not trusted (every known page
+    gets a conditional GET).
+    """
+    config = folder / ("config.toml" if skip_unchanged else "config-conditional.toml")
     shorteners = ", ".join(f'"{h}"' for h in world.SHORTENERS)
     config.write_text(
         f"""
@@ -99,6 +105,7 @@ feeds = ["{base}/sitemap_index.xml"]
 allow_private = true
 concurrency = {FETCH_CONCURRENCY}
 per_host = {FETCH_CONCURRENCY}
+skip_unchanged = {str(skip_unchanged).lower()}
 [resolver]
 allow_private = true
 shorteners = [{shorteners}]
@@ -170,7 +177,7 @@ def compare(articles: int, reruns: int = 3) -> dict[str, Any]:
         folder = Path(scratch)
         place = world.World(port, world.make_token(1, LATENCY))
         used = write_site(folder / "pages", articles, place)
-        server, base = start_site(articles, folder / "pages")
+        server, base = start_site(articles, folder / "pages", lastmod=SITE_LASTMOD)
         try:
             config = write_config(folder, base)
             db = folder / "bench.db"
@@ -189,8 +196,21 @@ def compare(articles: int, reruns: int = 3) -> dict[str, Any]:
                 again.append({"seconds": rerun.wall, "max_rss_mb": rerun.max_rss_mb, **counts})
                 print(
                     f"  rerun:      {rerun.wall:6.2f} s  RSS {rerun.max_rss_mb:4.0f} MB  "
+                    f"unchanged by sitemap {counts['listed_unchanged']}, "
                     f"not modified {counts['not_modified']}, fetched {counts['fetched']}, "
                     f"URLs resolved {counts['urls_resolved']}"
+                )
+            conditional = []  # the same reruns, not trusting the sitemap's <lastmod>
+            plain = write_config(folder, base, skip_unchanged=False)
+            for _ in range(reruns):
+                rerun = timed_run(plain)
+                counts = database_figures(db, place, used)["run"]
+                conditional.append(
+                    {"seconds": rerun.wall, "max_rss_mb": rerun.max_rss_mb, **counts}
+                )
+                print(
+                    f"  rerun, lastmod not trusted: {rerun.wall:6.2f} s  not modified "
+                    f"{counts['not_modified']}, fetched {counts['fetched']}"
                 )
             # where a rerun goes: interpreter start and imports, and the conditional GETs
             # alone (the same fetcher, no database), measured now against the same site
@@ -203,8 +223,10 @@ def compare(articles: int, reruns: int = 3) -> dict[str, Any]:
             if server.stdout is not None:
                 server.stdout.close()
     median = statistics.median(r["seconds"] for r in again)
+    median_conditional = statistics.median(r["seconds"] for r in conditional)
     print(
-        f"  rerun / first = {median / first.wall:.3f} (median of {reruns}); a rerun = start-up "
+        f"  rerun / first = {median / first.wall:.3f} (median of {reruns}); "
+        f"not trusting <lastmod>: {median_conditional / first.wall:.3f}, of which start-up "
         f"{startup:.2f} s + conditional GETs {floor:.2f} s + the rest"
     )
     return {
@@ -214,6 +236,9 @@ def compare(articles: int, reruns: int = 3) -> dict[str, Any]:
         "reruns": again,
         "rerun_seconds": median,
         "ratio": median / first.wall,
+        "conditional_reruns": conditional,
+        "conditional_rerun_seconds": median_conditional,
+        "conditional_ratio": median_conditional / first.wall,
         "startup_seconds": startup,
         "conditional_get_seconds": floor,
     }

@@ -52,6 +52,7 @@ class FetchConfig:
     respect_robots: bool = True
     max_bytes: int = 10_000_000
     allow_private: bool = False
+    skip_unchanged: bool = True  # trust a sitemap's <lastmod>: no request for older pages
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ deep. URLs wait in a queue per host and workers take them host by host, at most
 
 The crawl knows no database and no parser: ``validators`` gives the stored ETag and
 Last-Modified of a URL, ``deliver`` receives every article result (and feed failure),
-``problem`` every failure that has no article to be recorded on.
+``problem`` every failure that has no article to be recorded on, and ``listed_unchanged``
+says whether an article a sitemap dates (``<lastmod>``) can go unrequested.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,7 @@ class Job:
     url: str
     role: Role
     depth: int = 0
+    listed_modified: str | None = None  # the sitemap's <lastmod> for this URL, if any
 
 
 class Crawl:
@@ -58,9 +60,11 @@ class Crawl:
         problem: Callable[[str], None],
         per_host: int,
         stage: Stage | None = None,
+        listed_unchanged: Callable[[Job], bool] | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.validators = validators
+        self.listed_unchanged = listed_unchanged
         self.deliver = deliver
         self.problem = problem
         self.per_host = per_host
@@ -71,8 +75,18 @@ class Crawl:
         self._outstanding = 0
         self._changed = asyncio.Event()
 
-    def add(self, urls: Iterable[str], role: Role, depth: int = 0) -> int:
-        """Queue the URLs not seen yet in this run (normalised); return how many."""
+    def add(
+        self,
+        urls: Iterable[str],
+        role: Role,
+        depth: int = 0,
+        modified: Mapping[str, str] | None = None,
+    ) -> int:
+        """Queue the URLs not seen yet in this run (normalised); return how many.
+
+        ``modified``: a sitemap's ``<lastmod>`` by URL (as listed).
+        """
+        modified = modified or {}
         queued = 0
         for raw in urls:
             url = normalize_url(raw)
@@ -84,7 +98,8 @@ class Crawl:
                 continue
             self.seen.add(key)
             host = url.split("/", 3)[2]
-            self._waiting.setdefault(host, deque()).append(Job(url, role, depth))
+            job = Job(url, role, depth, modified.get(raw))
+            self._waiting.setdefault(host, deque()).append(job)
             queued += 1
         if queued:
             self._outstanding += queued
@@ -146,6 +161,12 @@ class Crawl:
 
     async def handle(self, job: Job) -> None:
         """Fetch one job; queue a feed's entries, or deliver the result."""
+        if (
+            job.listed_modified is not None
+            and self.listed_unchanged is not None
+            and self.listed_unchanged(job)
+        ):
+            return  # its sitemap dates it before our copy: no request
         etag, modified = self.validators(job.url) if job.role != "feed" else (None, None)
         result = await self.fetcher.fetch(
             job.url,
@@ -176,6 +197,6 @@ class Crawl:
             self.problem(f"{job.url}: sitemap indexes nested deeper than {MAX_SITEMAP_DEPTH}")
         else:
             self.add(entries.sitemaps, "feed", job.depth + 1)
-        added = self.add(entries.urls, "article")
+        added = self.add(entries.urls, "article", modified=entries.modified)
         log.info("%s: %s with %d new URLs", job.url, entries.kind, added)
         return True

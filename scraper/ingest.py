@@ -41,7 +41,8 @@ class RunCounts:
     """What one run did; stored in the ``runs`` table and printed as the summary line.
 
     ``skipped``: pages not parsed because robots.txt forbids them or they are not articles
-    (PDFs, images); each is also in ``articles.error``.
+    (PDFs, images); each is also in ``articles.error``. ``listed_unchanged``: known
+    articles not requested at all, their sitemap ``<lastmod>`` being older than our copy.
     """
 
     sources: int = 0
@@ -55,6 +56,7 @@ class RunCounts:
     urls_failed: int = 0
     errors: int = 0
     skipped: int = 0
+    listed_unchanged: int = 0
 
     def stored(self) -> dict[str, int]:
         """The counts the ``runs`` table records."""

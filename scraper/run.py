@@ -24,7 +24,7 @@ import sqlite_utils
 
 from scraper import store
 from scraper.config import Config
-from scraper.crawl import Crawl, Role
+from scraper.crawl import Crawl, Job, Role
 from scraper.fetch import Fetcher, make_fetch_client
 from scraper.ingest import (
     RunCounts,
@@ -47,6 +47,7 @@ from scraper.sources import (
     collect_sources,
     expand_feed_document,
     read_url_file,
+    unchanged_since,
 )
 
 __all__ = ["RunCounts", "RunOptions", "resolve_into_db", "run_batch", "urls_to_resolve"]
@@ -77,6 +78,20 @@ async def crawl(
         known = store.get_article_state(state.db, url)
         return (known.etag, known.last_modified) if known else (None, None)
 
+    def listed_unchanged(job: Job) -> bool:
+        # a sitemap that dates the page before our (good) copy saves the request
+        if not config.fetch.skip_unchanged or job.listed_modified is None:
+            return False
+        known = store.get_article_state(state.db, job.url)
+        if known is None or known.content_sha256 is None or known.fetched_at is None:
+            return False
+        if known.http_status not in (200, 304):
+            return False
+        if not unchanged_since(job.listed_modified, known.fetched_at):
+            return False
+        state.counts.listed_unchanged += 1
+        return True
+
     async with make_fetch_client(config.fetch, dns=dns) as client:
         fetcher = Fetcher(
             config.fetch,
@@ -92,6 +107,7 @@ async def crawl(
             problem=state.problem,
             per_host=config.fetch.per_host,
             stage=stage,
+            listed_unchanged=listed_unchanged,
         )
         for urls, role in jobs:
             frontier.add(urls, role)

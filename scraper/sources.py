@@ -18,6 +18,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -91,6 +92,8 @@ class FeedEntries:
     kind: DocumentKind
     urls: list[str] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
+    #: a sitemap's ``<lastmod>`` of each URL that has one (the text as written)
+    modified: dict[str, str] = field(default_factory=dict)
 
 
 def is_url(source: str) -> bool:
@@ -275,14 +278,56 @@ def parse_sitemap(data: bytes, base_url: str | None = None) -> FeedEntries:
         raise ValueError(f"not a sitemap: root element <{name}>")
     child = "sitemap" if name == "sitemapindex" else "url"
     locs: list[str] = []
+    modified: dict[str, str] = {}
     for element in root.iterchildren("{*}" + child):
+        lastmod = next((m.text or "" for m in element.iterchildren("{*}lastmod")), "").strip()
         for loc in element.iterchildren("{*}loc"):
             text = (loc.text or "").strip()
             if text:
-                locs.append(urljoin(base_url, text) if base_url else text)
+                url = urljoin(base_url, text) if base_url else text
+                locs.append(url)
+                if lastmod:
+                    modified[url] = lastmod
     if name == "sitemapindex":
         return FeedEntries("sitemapindex", sitemaps=locs)
-    return FeedEntries("sitemap", urls=locs)
+    return FeedEntries("sitemap", urls=locs, modified=modified)
+
+
+def lastmod_bound(text: str) -> datetime | None:
+    """The latest moment a sitemap ``<lastmod>`` (W3C Datetime) can mean; None if unusable.
+
+    A date alone means some time that day in some zone: the bound is the day's end plus
+    14 hours (the earliest zone's day ends then). A time without a zone gets the same 14
+    hours. Years and months alone are too coarse to trust, and so is anything unreadable.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:  # YYYY-MM-DD
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return day + timedelta(days=1, hours=14)
+        if len(text) < 16:  # YYYY, YYYY-MM, or broken
+            return None
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) + timedelta(hours=14)
+    return moment.astimezone(UTC)
+
+
+def unchanged_since(lastmod: str, fetched_at: str) -> bool:
+    """Whether a page last modified at ``lastmod`` (a sitemap's) predates our copy fetched
+    at ``fetched_at`` (ISO 8601 UTC): then it need not be requested again."""
+    bound = lastmod_bound(lastmod)
+    if bound is None:
+        return False
+    try:
+        fetched = datetime.fromisoformat(fetched_at)
+    except ValueError:
+        return False
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=UTC)
+    return bound < fetched
 
 
 def expand_feed_document(

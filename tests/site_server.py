@@ -288,8 +288,9 @@ def atom_feed(paths: list[str]) -> bytes:
     ).encode()
 
 
-def sitemap(paths: list[str], *, news: bool = False) -> bytes:
-    """A sitemap (a Google News sitemap with ``news``) listing ``paths``."""
+def sitemap(paths: list[str], *, news: bool = False, lastmod: str | None = None) -> bytes:
+    """A sitemap (a Google News sitemap with ``news``) listing ``paths``, each dated
+    ``lastmod`` when given."""
     news_ns = ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"' if news else ""
     extra = (
         "<news:news><news:publication><news:name>Loopback</news:name>"
@@ -299,7 +300,8 @@ def sitemap(paths: list[str], *, news: bool = False) -> bytes:
         if news
         else ""
     )
-    urls = "".join(f"<url><loc>@BASE@{p}</loc>{extra}</url>" for p in paths)
+    dated = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+    urls = "".join(f"<url><loc>@BASE@{p}</loc>{dated}{extra}</url>" for p in paths)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{news_ns}>{urls}</urlset>'
@@ -316,11 +318,18 @@ def sitemap_index(paths: list[str]) -> bytes:
     ).encode()
 
 
-def build_news_site(articles: int, *, delay: float = 0.0, bodies: Sequence[bytes] = ()) -> Site:
+def build_news_site(
+    articles: int,
+    *,
+    delay: float = 0.0,
+    bodies: Sequence[bytes] = (),
+    lastmod: str | None = None,
+) -> Site:
     """A site of ``articles`` pages, reachable through a sitemap index (a news sitemap and a
     gzip'd one) and an RSS feed of the first ten; plus robots.txt, a PDF, a broken page.
 
-    The pages are :func:`article_html`, or ``bodies`` in turn when given (real pages).
+    The pages are :func:`article_html`, or ``bodies`` in turn when given (real pages). With
+    ``lastmod`` the sitemaps date every page (``<lastmod>``), as news sites' sitemaps do.
     """
     site = Site()
     paths = [f"/articles/{n}.html" for n in range(articles)]
@@ -328,10 +337,11 @@ def build_news_site(articles: int, *, delay: float = 0.0, bodies: Sequence[bytes
         body = bodies[number % len(bodies)] if bodies else article_html(number, total=articles)
         site.add(path, Page(body, delay=delay))
     half = len(paths) // 2
-    site.add("/sitemaps/news.xml", Page(sitemap(paths[:half], news=True), "application/xml"))
+    news = sitemap(paths[:half], news=True, lastmod=lastmod)
+    site.add("/sitemaps/news.xml", Page(news, "application/xml"))
     site.add(
         "/sitemaps/rest.xml.gz",
-        Page(sitemap(paths[half:]), "application/gzip", gzip_file=True),
+        Page(sitemap(paths[half:], lastmod=lastmod), "application/gzip", gzip_file=True),
     )
     site.add(
         "/sitemap_index.xml",
@@ -363,11 +373,14 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per article page")
     parser.add_argument("--corpus", type=Path, help="serve these saved pages (*.html) in turn")
+    parser.add_argument("--lastmod", help="date every page in the sitemaps (<lastmod>)")
     options = parser.parse_args()
     bodies = (
         [p.read_bytes() for p in sorted(options.corpus.rglob("*.html"))] if options.corpus else []
     )
-    site = build_news_site(options.articles, delay=options.delay, bodies=bodies)
+    site = build_news_site(
+        options.articles, delay=options.delay, bodies=bodies, lastmod=options.lastmod
+    )
     asyncio.run(serve_until_stdin_closes(site))
 
 

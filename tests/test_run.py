@@ -452,3 +452,43 @@ async def test_crawl_serves_hosts_in_turn() -> None:
     assert len(delivered) == 8
     assert set(order[:4]) >= {"/b/0.html", "/b/1.html"}
     assert site.max_in_flight == 2
+
+
+DATED = "2023-11-14T22:13:20+00:00"  # the site's Last-Modified, as a sitemap <lastmod>
+
+
+def test_sitemap_lastmod_spares_requests_for_unchanged_pages(tmp_path: Path) -> None:
+    """A rerun requests only the pages whose sitemap <lastmod> is newer than our copy."""
+    news = build_news_site(20, lastmod=DATED)
+    db = tmp_path / "c.db"
+    with serve_site(news) as base:
+        config = make_config(db, feeds=[base + "/sitemap_index.xml"])
+        first = run(config)
+        assert (first.fetched, first.listed_unchanged) == (20, 0)
+        # page 3 changes, and the news sitemap (pages 0-9) dates it after our copy
+        news.pages["/articles/3.html"] = Page(article_html(3, total=20, version=2))
+        listing = news.pages["/sitemaps/news.xml"]
+        entry = b"@BASE@/articles/3.html</loc><lastmod>" + DATED.encode()
+        assert entry in listing.body
+        dated_later = b"@BASE@/articles/3.html</loc><lastmod>2099-01-01"
+        news.pages["/sitemaps/news.xml"] = dataclasses.replace(
+            listing, body=listing.body.replace(entry, dated_later)
+        )
+        again = run(config)
+    assert (again.listed_unchanged, again.fetched, again.not_modified) == (19, 1, 0)
+    assert news.hits["/articles/3.html"] == 2
+    assert all(news.hits[f"/articles/{n}.html"] == 1 for n in range(20) if n != 3)
+    assert rows(db, "select listed_unchanged, fetched from runs order by id") == [(0, 20), (19, 1)]
+
+
+def test_skip_unchanged_off_asks_the_server_every_time(tmp_path: Path) -> None:
+    """With ``[fetch] skip_unchanged = false`` a dated sitemap still gets conditional GETs."""
+    news = build_news_site(20, lastmod=DATED)
+    db = tmp_path / "c.db"
+    with serve_site(news) as base:
+        config = make_config(db, feeds=[base + "/sitemap_index.xml"])
+        config = config.with_overrides("fetch", skip_unchanged=False)
+        run(config)
+        again = run(config)
+    assert (again.listed_unchanged, again.not_modified, again.fetched) == (0, 20, 0)
+    assert all(news.hits[f"/articles/{n}.html"] == 2 for n in range(20))

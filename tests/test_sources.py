@@ -14,6 +14,7 @@ from scraper.sources import (
     collect_sources,
     dedupe_urls,
     expand_feed_document,
+    lastmod_bound,
     looks_like_url_list,
     maybe_gunzip,
     normalize_url,
@@ -21,6 +22,7 @@ from scraper.sources import (
     parse_sitemap,
     parse_url_list,
     sniff_document,
+    unchanged_since,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -226,3 +228,45 @@ def test_config_sources_and_missing_url_file(tmp_path: Path) -> None:
     missing = SourcesConfig(paths=[], url_files=[str(tmp_path / "nope.txt")])
     with pytest.raises(SourceError, match="url_files"):
         collect_sources([], missing)
+
+
+def test_sitemap_lastmod_is_kept_per_url() -> None:
+    """Each <url>'s <lastmod> is kept by its (absolute) URL; undated URLs have none."""
+    data = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>/a.html</loc><lastmod> 2024-05-01T10:00:00Z </lastmod></url>"
+        b"<url><loc>/b.html</loc></url></urlset>"
+    )
+    entries = parse_sitemap(data, "https://news.example/sitemap.xml")
+    assert entries.urls == ["https://news.example/a.html", "https://news.example/b.html"]
+    assert entries.modified == {"https://news.example/a.html": "2024-05-01T10:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("text", "bound"),
+    [
+        ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00+00:00"),
+        ("2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00+00:00"),
+        ("2024-05-01T10:00+00:00", "2024-05-01T10:00:00+00:00"),
+        ("2024-05-01T10:00:00", "2024-05-02T00:00:00+00:00"),  # no zone: +14 h
+        ("2024-05-01", "2024-05-02T14:00:00+00:00"),  # a day, in any zone
+        ("2024-05", None),  # too coarse to trust
+        ("2024", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_lastmod_bound_is_the_latest_moment_meant(text: str, bound: str | None) -> None:
+    """A W3C datetime's latest possible moment, conservatively; None when unusable."""
+    found = lastmod_bound(text)
+    assert (found.isoformat() if found else None) == bound
+
+
+def test_unchanged_since_needs_a_copy_fetched_after_the_lastmod() -> None:
+    """Only a copy fetched after everything the lastmod could mean is fresh enough."""
+    assert unchanged_since("2024-05-01T10:00:00Z", "2024-05-01T10:00:01+00:00")
+    assert not unchanged_since("2024-05-01T10:00:00Z", "2024-05-01T10:00:00+00:00")
+    assert not unchanged_since("2024-05-01", "2024-05-02T12:00:00+00:00")  # same day somewhere
+    assert unchanged_since("2024-05-01", "2024-05-03T00:00:00+00:00")
+    assert not unchanged_since("2024-05", "2030-01-01T00:00:00+00:00")
+    assert not unchanged_since("2024-05-01", "not a time")

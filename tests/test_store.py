@@ -140,7 +140,11 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
     again = open_database(path)
     assert again.schema == schema
     applied = again.execute("SELECT name FROM _sqlite_migrations").fetchall()
-    assert applied == [("0001_initial",), ("0002_canonical_final_skipped",)]
+    assert applied == [
+        ("0001_initial",),
+        ("0002_canonical_final_skipped",),
+        ("0003_listed_unchanged",),
+    ]
     again.close()
 
 
@@ -517,5 +521,7 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
     assert db.execute("SELECT name FROM _sqlite_migrations").fetchall() == [
         ("0001_initial",),
         ("0002_canonical_final_skipped",),
+        ("0003_listed_unchanged",),
     ]
+    assert "listed_unchanged" in db.table("runs").columns_dict
     db.close()

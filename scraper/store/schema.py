@@ -38,6 +38,7 @@ RUN_COUNTS = (
     "urls_failed",
     "errors",
     "skipped",
+    "listed_unchanged",
 )
 
 
@@ -278,6 +279,12 @@ def _canonical_final_skipped(db: Database) -> None:
     db.table("articles").create_index(
         ["source"], index_name="idx_articles_source", if_not_exists=True
     )
+
+
+@MIGRATIONS(name="0003_listed_unchanged")
+def _listed_unchanged(db: Database) -> None:
+    """Runs count the articles skipped because their sitemap said they had not changed."""
+    _ensure_table(db, "runs", TABLES["runs"])
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:
