@@ -73,7 +73,7 @@ _NO_BODY = httpx.ByteStream(b"")
 # URLs in progress per request slot: the others wait out a Retry-After or a backoff
 PARKED_FACTOR = 2
 # a batch at least this large is spread over several processes (``[resolver] processes``);
-# below it, starting them (about 0.3 s of imports each) costs more than it saves
+# below it, starting them (about 0.5 s of imports each) costs more than it saves
 POOL_MIN_URLS = 1000
 
 
