@@ -113,7 +113,12 @@ def main() -> None:
     # Ctrl-C reaches the whole process group; the parent decides when a worker stops
     # (it closes stdin, or kills it), so the worker does not die mid-line on its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    except* (BrokenPipeError, ConnectionResetError):
+        # the parent is gone (killed): nobody to answer to, and no traceback to leave
+        print("scraper resolver worker: parent process gone, stopping", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -198,3 +198,26 @@ async def test_workers_that_keep_dying_stop_the_run(
     with pytest.raises(ResolverPoolError, match=r"processes = 1"):
         [r async for r in resolve_in_processes(urls, ResolverConfig(), 1)]
     assert len(fake_workers) == MAX_RESTARTS + 1
+
+
+def test_a_worker_whose_parent_is_gone_stops_quietly() -> None:
+    """A worker that cannot hand its results over (the parent died) exits with one line."""
+    import subprocess
+
+    from scraper.resolve_worker import config_to_wire
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "scraper.resolve_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdout.close()  # the parent's end of the results pipe: gone
+    worker.stdin.write(config_to_wire(ResolverConfig(), 30) + b'"ftp://example.org/x"\n')
+    worker.stdin.close()
+    assert worker.wait(timeout=60) == 1
+    assert worker.stderr is not None
+    err = worker.stderr.read()
+    worker.stderr.close()
+    assert err.decode().strip() == "scraper resolver worker: parent process gone, stopping"
