@@ -142,7 +142,13 @@ class _Worker:
             self.feed()
             while self.in_hand or not self.closed:
                 if not self.closed:  # a closed pipe's drain() raises
-                    await self.stdin.drain()
+                    try:
+                        await self.stdin.drain()
+                    except (BrokenPipeError, ConnectionResetError):
+                        # it died: no more URLs to it, but the results it wrote before
+                        # are still in the pipe, and they are read to its end
+                        self.stdin.close()
+                        self.closed = True
                 line = await self.stdout.readline()
                 if not line.endswith(b"\n"):
                     break  # the worker is gone (mid-line, if it died writing)
@@ -150,8 +156,6 @@ class _Worker:
                 self.in_hand.discard(result.url)
                 await results.put(result)
                 self.feed()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # it died while we wrote: its exit code tells
         finally:
             if self.process.returncode is None and self.in_hand:
                 self.process.kill()  # it stopped answering with URLs in hand

@@ -185,7 +185,9 @@ async def test_a_dying_worker_is_replaced_and_its_urls_are_not_lost(
     poison = by_url.pop("https://example.org/poison")
     assert poison.status == "failed" and poison.error_category == "internal"
     assert "died 2 times" in (poison.error or "") and "--retry-failed" in (poison.error or "")
-    assert all(r.status == "resolved" for r in by_url.values())
+    assert all(r.status == "resolved" for r in by_url.values()), [
+        (r.url, r.status, r.error) for r in by_url.values() if r.status != "resolved"
+    ]
     assert len(fake_workers) == 3  # the first, and one replacement per death
 
 
