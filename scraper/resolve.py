@@ -35,6 +35,7 @@ import httpx
 
 from scraper.body import ACCEPT_ENCODING, read_capped
 from scraper.config import ResolverConfig
+from scraper.fan_in import Emit, fan_in
 from scraper.limits import Deadline, HostLimiter, Sleep
 from scraper.model import Hop, HopVia, Resolution, ResolutionStatus
 from scraper.netguard import (
@@ -395,33 +396,18 @@ async def resolve_iter(
     own = client is None
     active = client if client is not None else make_client(config, dns=dns)
     resolver = Resolver(config, active, sleep=sleep, now=now)
+
+    async def work(emit: Emit[Resolution]) -> None:
+        for url in pending:  # an exception from the caller's iterable ends the stream
+            await emit(await resolver.resolve(url))
+
     # bounded: workers wait while the caller is still storing earlier results
-    results: asyncio.Queue[Resolution | Exception | None] = asyncio.Queue(config.concurrency)
-
-    async def work() -> None:
-        try:
-            for url in pending:
-                await results.put(await resolver.resolve(url))
-        except Exception as exc:  # the caller's iterable failed: hand it over
-            await results.put(exc)
-        else:
-            await results.put(None)
-
-    workers = [asyncio.create_task(work()) for _ in range(PARKED_FACTOR * config.concurrency)]
+    stream = fan_in(work, PARKED_FACTOR * config.concurrency, config.concurrency)
     try:
-        running = len(workers)
-        while running:
-            result = await results.get()
-            if result is None:
-                running -= 1
-            elif isinstance(result, Exception):
-                raise result
-            else:
+        async with contextlib.aclosing(stream):
+            async for result in stream:
                 yield result
     finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
         if own:
             await active.aclose()
 

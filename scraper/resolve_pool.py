@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -32,6 +34,7 @@ from datetime import UTC, datetime
 
 from scraper.config import ResolverConfig
 from scraper.errors import ScraperError
+from scraper.fan_in import Emit, fan_in
 from scraper.model import Resolution
 from scraper.resolve import PARKED_FACTOR
 from scraper.resolve_worker import LINE_LIMIT, config_to_wire, resolution_from_wire
@@ -136,7 +139,7 @@ class _Worker:
                 self.in_hand.add(url)
                 self.stdin.write(json.dumps(url).encode() + b"\n")
 
-    async def run(self, results: asyncio.Queue[Resolution | Exception | None]) -> int:
+    async def run(self, emit: Emit[Resolution]) -> int:
         """Feed the worker and pass its results on until it is done or dies; its exit code."""
         try:
             self.feed()
@@ -154,7 +157,7 @@ class _Worker:
                     break  # the worker is gone (mid-line, if it died writing)
                 result = resolution_from_wire(line)
                 self.in_hand.discard(result.url)
-                await results.put(result)
+                await emit(result)
                 self.feed()
         finally:
             if self.process.returncode is None and self.in_hand:
@@ -165,14 +168,14 @@ class _Worker:
 async def _drive(
     config: ResolverConfig,
     work: _Work,
-    results: asyncio.Queue[Resolution | Exception | None],
+    emit: Emit[Resolution],
 ) -> None:
     """Keep one worker process fed until the work runs out; replace it if it dies."""
     deaths = 0
     while True:
         worker = _Worker(await _start_worker(config), work, PARKED_FACTOR * config.concurrency)
         try:
-            code = await worker.run(results)
+            code = await worker.run(emit)
         finally:
             if worker.process.returncode is None:  # cancelled: the run is stopping
                 worker.process.kill()
@@ -190,7 +193,7 @@ async def _drive(
         for url in sorted(worker.in_hand):
             work.deaths[url] += 1
             if work.deaths[url] >= DEATHS_PER_URL:
-                await results.put(_lost(url, code))
+                await emit(_lost(url, code))
             else:
                 work.returned.append(url)
         if deaths > MAX_RESTARTS:
@@ -206,28 +209,7 @@ async def resolve_in_processes(
     """Resolve ``urls`` (distinct) in ``processes`` workers; yield results as they finish."""
     share = share_of(config, processes)
     work = _Work(urls)
-    results: asyncio.Queue[Resolution | Exception | None] = asyncio.Queue(config.concurrency)
-
-    async def drive() -> None:
-        try:
-            await _drive(share, work, results)
-        except Exception as exc:  # handed over: it ends the run
-            await results.put(exc)
-        else:
-            await results.put(None)
-
-    drivers = [asyncio.create_task(drive()) for _ in range(processes)]
-    try:
-        running = len(drivers)
-        while running:
-            result = await results.get()
-            if result is None:
-                running -= 1
-            elif isinstance(result, Exception):
-                raise result
-            else:
-                yield result
-    finally:
-        for driver in drivers:
-            driver.cancel()
-        await asyncio.gather(*drivers, return_exceptions=True)
+    stream = fan_in(functools.partial(_drive, share, work), processes, config.concurrency)
+    async with contextlib.aclosing(stream):
+        async for result in stream:
+            yield result
