@@ -146,7 +146,9 @@ def resolver_section(part: dict[str, Any]) -> list[str]:
         f"the tool reports a failure. urlExpander returns a URL only after `raise_for_status()` "
         f"passed, so its URLs count as 200s.",
         "",
-        f"Our transport, in `scraper/transport.py`'s words: {data.get('transport', '?')}.",
+        "Our transport, in `scraper/transport.py`'s words: "
+        + data.get("transport", "?").rstrip(".")
+        + ".",
         "",
     ]
     for why in data.get("unavailable", {}).values():
