@@ -19,6 +19,7 @@ Its log lines go to stderr, which it shares with the parent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -27,6 +28,7 @@ import sys
 from typing import Any
 
 from scraper.config import ResolverConfig
+from scraper.fan_in import Emit, fan_in
 from scraper.model import Hop, Resolution
 from scraper.resolve import PARKED_FACTOR, Resolver, make_client
 
@@ -84,16 +86,16 @@ async def serve(config: ResolverConfig, reader: asyncio.StreamReader) -> None:
     async with make_client(config) as client:
         resolver = Resolver(config, client)
 
-        async def work() -> None:
+        async def work(emit: Emit[Resolution]) -> None:
             while (url := await urls.get()) is not None:
-                result = await resolver.resolve(url)
+                await emit(await resolver.resolve(url))
+
+        stream = fan_in(work, workers, config.concurrency)
+        async with asyncio.TaskGroup() as group, contextlib.aclosing(stream):
+            group.create_task(read())
+            async for result in stream:
                 writer.write(resolution_to_wire(result))
                 await writer.drain()
-
-        async with asyncio.TaskGroup() as group:
-            group.create_task(read())
-            for _ in range(workers):
-                group.create_task(work())
     writer.close()
 
 

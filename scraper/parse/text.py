@@ -114,6 +114,28 @@ def _last_dash(text: str, start: int, end: int) -> re.Match[str] | None:
     return None
 
 
+def embed_signature(
+    text: str, handle_re: re.Pattern[str], dash_re: re.Pattern[str], max_name: int
+) -> tuple[re.Match[str], int, re.Match[str] | None] | None:
+    """Where an embed's ``— Name (@handle)`` signature sits in ``text``, if it has one.
+
+    Returns the last ``handle_re`` match (the signature's handle), the start of its line,
+    and the last ``dash_re`` match on that line within ``max_name`` characters before the
+    handle (``None`` when there is no dash). Embeds of every platform sign off this way.
+    """
+    last = None
+    for last in handle_re.finditer(text):  # noqa: B007 - we want the last one
+        pass
+    if last is None:
+        return None
+    line_start = text.rfind("\n", 0, last.start()) + 1
+    window = max(line_start, last.start() - max_name)
+    dash = None
+    for dash in dash_re.finditer(text, window, last.start()):  # noqa: B007 - the last one
+        pass
+    return last, line_start, dash
+
+
 def _repair_mojibake(text: str) -> str:
     """UTF-8 text that was read as cp1252 ("didnâ€™t") put back, when it all decodes."""
     if "â€" not in text:

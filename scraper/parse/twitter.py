@@ -24,7 +24,7 @@ from scraper.model import Post
 from scraper.parse.dates import is_date_mismatch, parse_shown_date
 from scraper.parse.entities import extract_entities
 from scraper.parse.html import Element, PageContext, element_text
-from scraper.parse.text import TextPost, find_text_posts, parse_signature
+from scraper.parse.text import TextPost, embed_signature, find_text_posts, parse_signature
 from scraper.parse.urls import (
     StatusRef,
     parse_status_url,
@@ -121,16 +121,10 @@ def _signature_start(text: str) -> int | None:
     The signature's handle is the last ``(@handle)``; its dash is the last one on that
     line within a display name's length before it.
     """
-    last = None
-    for last in _HANDLE_PAREN_RE.finditer(text):  # noqa: B007 - we want the last one
-        pass
-    if last is None:
+    found = embed_signature(text, _HANDLE_PAREN_RE, _DASH_RE, _MAX_NAME_CHARS)
+    if found is None:
         return None
-    line_start = text.rfind("\n", 0, last.start()) + 1
-    window = max(line_start, last.start() - _MAX_NAME_CHARS)
-    dash = None
-    for dash in _DASH_RE.finditer(text, window, last.start()):  # noqa: B007
-        pass
+    last, line_start, dash = found
     if dash is not None:
         return dash.start()
     # No dash: only a line that is nothing but "Name (@handle) Date" is a signature.

@@ -37,6 +37,7 @@ from scraper.parse.platforms.common import (
     read_shown_date,
     split_url,
 )
+from scraper.parse.text import embed_signature
 from scraper.parse.urls import StatusRef
 
 __all__ = ["URLS", "BlueskyDetector", "parse_at_uri", "parse_url", "post_url", "posted_at"]
@@ -129,16 +130,10 @@ URLS = PlatformUrls(
 
 def _signature(text: str) -> tuple[int, re.Match[str]] | None:
     """Where the ``— Name (@handle)`` signature starts, and its handle match."""
-    last = None
-    for last in _SIGNATURE_HANDLE_RE.finditer(text):  # noqa: B007 - we want the last one
-        pass
-    if last is None:
+    found = embed_signature(text, _SIGNATURE_HANDLE_RE, _DASH_RE, _MAX_NAME_CHARS)
+    if found is None:
         return None
-    line_start = text.rfind("\n", 0, last.start()) + 1
-    window = max(line_start, last.start() - _MAX_NAME_CHARS)
-    dash = None
-    for dash in _DASH_RE.finditer(text, window, last.start()):  # noqa: B007
-        pass
+    last, line_start, dash = found
     return (dash.start() if dash else line_start), last
 
 
