@@ -41,8 +41,9 @@ from typing import Any
 import httpx
 
 from scraper.config import ResolverConfig
-from scraper.netguard import StaticDnsResolver
-from scraper.resolve import make_client, resolve_iter, resolve_urls
+from scraper.net.guard import StaticDnsResolver
+from scraper.resolve.batch import resolve_iter, resolve_urls
+from scraper.resolve.resolver import resolver_client
 
 HOSTS = 50
 # issue 3's measurement of minet on this machine (2,000 URLs, concurrency 100, 20 ms)
@@ -167,7 +168,7 @@ def httpcore_client(config: ResolverConfig) -> httpx.AsyncClient:
     transport._pool = httpcore.AsyncConnectionPool(
         max_connections=config.concurrency, network_backend=Loopback()
     )
-    return make_client(config, transport=transport)
+    return resolver_client(config, transport=transport)
 
 
 async def bare_aiohttp_run(port: int, n: int, concurrency: int) -> RunResult:
@@ -229,7 +230,9 @@ async def timed_run(port: int, n: int, concurrency: int, transport: str = "guard
         return await bare_aiohttp_run(port, n, concurrency)
     urls, dns, names = _setup(port, n)
     config = _config(concurrency, names)
-    client = httpcore_client(config) if transport == "httpcore" else make_client(config, dns=dns)
+    client = (
+        httpcore_client(config) if transport == "httpcore" else resolver_client(config, dns=dns)
+    )
     statuses: Counter[str] = Counter()
     requests = 0
     wall, cpu = time.perf_counter(), time.process_time()

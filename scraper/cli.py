@@ -177,7 +177,7 @@ def resolve(
     import asyncio
 
     from scraper import store
-    from scraper.resolve import resolve_urls
+    from scraper.resolve.batch import resolve_urls
     from scraper.run import resolve_into_db
 
     config = get_config(config_path, db_path)

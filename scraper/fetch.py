@@ -1,7 +1,7 @@
 """Download article pages, feeds and sitemaps for a run; hand back results, never write the DB.
 
 One :class:`Fetcher` per run, over the same guarded client, retry policy, host limiter and
-error categories as the resolver (:mod:`scraper.netguard`, :mod:`scraper.retry`,
+error categories as the resolver (:mod:`scraper.net.guard`, :mod:`scraper.net.retry`,
 :mod:`scraper.resolve`): every hop connects only to an address the guard checked.
 
 Per URL: robots.txt is asked first (when ``respect_robots``; fetched once per origin per
@@ -30,14 +30,15 @@ from typing import Literal
 import httpx
 from protego import Protego
 
-from scraper.body import BodyTooLargeError, read_capped
-from scraper.config import FetchConfig, ResolverConfig
-from scraper.limits import Deadline, HostLimiter, Sleep
-from scraper.netguard import DnsResolver, IPNetwork, check_url
-from scraper.redirects import decode_header, join_location
-from scraper.resolve import make_client, utc_now
-from scraper.resolve_chain import error_category
-from scraper.retry import RetryableStatus, RetryDeferred, RetryPolicy, check_status
+from scraper.config import FetchConfig
+from scraper.net.body import BodyTooLargeError, read_capped
+from scraper.net.chain import error_category
+from scraper.net.client import make_client
+from scraper.net.guard import DnsResolver, IPNetwork, check_url
+from scraper.net.limits import Deadline, HostLimiter, Sleep
+from scraper.net.redirects import decode_header, join_location
+from scraper.net.retry import RetryableStatus, RetryDeferred, RetryPolicy, check_status
+from scraper.timestamps import utc_now
 
 log = logging.getLogger("scraper.fetch")
 
@@ -373,14 +374,16 @@ def make_fetch_client(
 ) -> httpx.AsyncClient:
     """The run's fetch client: the resolver's guarded client, with the ``[fetch]`` settings.
 
-    It is built by :func:`scraper.resolve.make_client` (one guarded transport, no proxy
+    It is built by :func:`scraper.net.client.make_client` (one guarded transport, no proxy
     variables, no redirects followed by httpx), given the fetch section's User-Agent,
     timeout, concurrency and ``allow_private``.
     """
-    settings = ResolverConfig(
+    return make_client(
         user_agent=config.user_agent,
         timeout=config.timeout,
         concurrency=config.concurrency,
         allow_private=config.allow_private,
+        dns=dns,
+        transport=transport,
+        allowed_networks=allowed_networks,
     )
-    return make_client(settings, dns=dns, transport=transport, allowed_networks=allowed_networks)

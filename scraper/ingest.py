@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +27,7 @@ from scraper.progress import Stage
 from scraper.shorteners import shortener_hosts
 from scraper.sources import looks_like_url_list, parse_url_list
 from scraper.store.schema import RUN_COUNTS
+from scraper.timestamps import iso_utc, utc_now
 
 log = logging.getLogger("scraper.run")
 
@@ -67,16 +67,6 @@ class RunCounts:
         return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(self).items())
 
 
-def utc_now() -> datetime:
-    """The current time in UTC (a function so tests can replace it)."""
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 text in UTC with seconds precision."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def display_path(path: Path) -> str:
     """A file's path relative to the working directory when it is inside it, else absolute."""
     absolute = path.resolve()
@@ -108,7 +98,7 @@ class RunState:
         if not self.touched:
             return
         batch, self.touched = self.touched, []
-        now = iso(utc_now())
+        now = iso_utc(utc_now())
         with self.db.atomic():
             for url, code in batch:
                 store.save_not_modified(self.db, url=url, fetched_at=now, http_status=code)
@@ -139,7 +129,7 @@ def ingest_bytes(
     digest = fetched.content_sha256 if fetched and fetched.content_sha256 else None
     digest = digest or hashlib.sha256(data).hexdigest()
     known = store.get_article_state(state.db, url or source)
-    now = iso(utc_now())
+    now = iso_utc(utc_now())
     if known is not None and known.content_sha256 == digest:
         counts.unchanged += 1
         state.touch(known.url, (fetched.http_status if fetched else None) or 200)
@@ -224,7 +214,7 @@ def read_stdin(state: RunState, stream: BinaryIO) -> list[str]:
 def record_fetch(state: RunState, job: Job, result: FetchResult) -> None:
     """Store what fetching an article gave (or note the failure of a feed)."""
     counts = state.counts
-    now = iso(utc_now())
+    now = iso_utc(utc_now())
     if result.status == "ok" and result.body is not None:
         counts.fetched += 1
         ingest_bytes(

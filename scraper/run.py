@@ -30,17 +30,15 @@ from scraper.ingest import (
     RunCounts,
     RunState,
     ingest_files,
-    iso,
     read_stdin,
     record_fetch,
-    utc_now,
 )
-from scraper.limits import Sleep
 from scraper.lock import RunLock
 from scraper.model import Resolution
-from scraper.netguard import DnsResolver
+from scraper.net.guard import DnsResolver
+from scraper.net.limits import Sleep
 from scraper.progress import Progress
-from scraper.resolve import resolve_urls
+from scraper.resolve.batch import resolve_urls
 from scraper.shorteners import shortener_hosts
 from scraper.sources import (
     SourceSet,
@@ -49,6 +47,7 @@ from scraper.sources import (
     read_url_file,
     unchanged_since,
 )
+from scraper.timestamps import iso_utc, utc_now
 
 __all__ = ["RunCounts", "RunOptions", "resolve_into_db", "run_batch", "urls_to_resolve"]
 
@@ -238,7 +237,7 @@ def run_batch(
         db = store.open_database(config.database.path)
         progress = Progress(enabled=options.progress)
         state = RunState(db, config, counts, progress.stage("parse", unit="doc"))
-        run_id = store.start_run(db, iso(utc_now()))
+        run_id = store.start_run(db, iso_utc(utc_now()))
         status = "failed"
         try:
             with progress.logging_redirected():
@@ -257,7 +256,7 @@ def run_batch(
                 status=status,
                 counts=counts.stored(),
                 message=message,
-                finished_at=iso(utc_now()),
+                finished_at=iso_utc(utc_now()),
             )
             db.close()
     return counts

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scraper.netguard import InvalidUrlError
-from scraper.redirects import (
+from scraper.net.guard import InvalidUrlError
+from scraper.net.redirects import (
     decode_header,
     find_html_redirect,
     join_location,

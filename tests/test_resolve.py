@@ -24,7 +24,8 @@ from resolver_world import (
 )
 
 from scraper.model import Resolution
-from scraper.resolve import make_client, resolve_iter, resolve_urls
+from scraper.resolve.batch import resolve_iter, resolve_urls
+from scraper.resolve.resolver import resolver_client
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -407,7 +408,7 @@ async def test_503_that_clears_on_second_try(
 
     site.route("/f", flaky)
     sleep = RecordingSleep()
-    with caplog.at_level(logging.INFO, logger="scraper.retry"):
+    with caplog.at_level(logging.INFO, logger="scraper.net.retry"):
         [result] = await resolve_urls([site.url("/f")], world.config(), dns=world.dns, sleep=sleep)
     assert result.status == "resolved" and result.final_status_code == 200
     assert len(sleep.waits) == 1 and 1.0 <= sleep.waits[0] <= 2.0
@@ -604,7 +605,7 @@ async def test_injected_mock_transport_client(world: World) -> None:
         return httpx.Response(200, headers={"Content-Type": "text/plain"})
 
     config = world.config(allow_private=False)
-    async with make_client(config, transport=httpx.MockTransport(handler)) as client:
+    async with resolver_client(config, transport=httpx.MockTransport(handler)) as client:
         [result] = await resolve_urls(["https://bit.ly/s"], config, client=client)
         assert not client.is_closed
     assert result.status == "resolved" and result.final_url == "https://example.org/final"
@@ -646,7 +647,7 @@ async def test_public_name_redirecting_to_private_is_blocked_at_the_hop(world: W
     config = world.config(allow_private=False)
     dns = world.dns
     # public.test's loopback address plays a public one; nothing else is allowed
-    async with make_client(config, dns=dns, allowed_networks=[f"{public.ip}/32"]) as client:
+    async with resolver_client(config, dns=dns, allowed_networks=[f"{public.ip}/32"]) as client:
         [result] = await resolve_urls([public.url("/go")], config, client=client)
     assert result.status == "blocked"
     assert [(h.url, h.status_code) for h in result.hops] == [
@@ -696,7 +697,7 @@ async def test_https_connects_to_the_checked_address_and_verifies_the_name(
 
     site.route("/s", ok)
     config = world.config()
-    async with make_client(config, dns=world.dns, ssl_context=client_tls) as client:
+    async with resolver_client(config, dns=world.dns, ssl_context=client_tls) as client:
         [good] = await resolve_urls([site.url("/s")], config, client=client)
     assert good.status == "resolved" and good.final_status_code == 200
     sleep = RecordingSleep()

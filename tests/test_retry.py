@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from scraper.netguard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
-from scraper.retry import (
+from scraper.net.guard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
+from scraper.net.retry import (
     RetryableStatus,
     RetryDeferred,
     RetryPolicy,
@@ -103,7 +103,7 @@ async def test_transport_errors_back_off_exponentially(caplog: pytest.LogCapture
             raise httpx.ReadTimeout("slow")
         return "ok"
 
-    with caplog.at_level(logging.INFO, logger="scraper.retry"):
+    with caplog.at_level(logging.INFO, logger="scraper.net.retry"):
         assert await RetryPolicy(3, 60, sleep).call(attempt, label="https://t.co/x") == "ok"
     assert calls == 4
     assert [int(w) for w in sleep.waits] == [1, 2, 4]

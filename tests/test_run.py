@@ -24,7 +24,7 @@ from scraper.crawl import Crawl
 from scraper.errors import LockHeldError
 from scraper.fetch import Fetcher, make_fetch_client
 from scraper.lock import RunLock, lock_path
-from scraper.netguard import StaticDnsResolver
+from scraper.net.guard import StaticDnsResolver
 from scraper.progress import Progress
 from scraper.run import RunCounts, RunOptions, run_batch
 

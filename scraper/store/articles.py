@@ -15,8 +15,8 @@ from sqlite_utils import Database
 from scraper.model import Article
 from scraper.shorteners import SHORTENER_HOSTS
 from scraper.store.posts import merge_posts, save_accounts, save_posts
-from scraper.store.timestamps import iso_utc
 from scraper.store.urls import placeholders, save_urls
+from scraper.timestamps import iso_utc
 
 # (post id, kind, position) and (position, url, post id, text, context), as compared and stored.
 CitationRow = tuple[str, str, int]

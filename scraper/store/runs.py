@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.store.schema import RUN_COUNTS, RUN_STATUSES, URL_STATUSES
-from scraper.store.timestamps import iso_utc
+from scraper.timestamps import iso_utc
 
 INTERRUPTED_MESSAGE = "the process ended before the run finished"
 STATS_TABLES = ("articles", "posts", "accounts", "citations", "links", "entities", "redirects")

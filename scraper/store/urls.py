@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from scraper.model import Resolution
 from scraper.shorteners import SHORTENER_HOSTS, is_shortener
-from scraper.store.timestamps import iso_utc, iso_utc_or_none, utc_now
+from scraper.timestamps import iso_utc, iso_utc_or_none, utc_now
 
 # Stay well under SQLite's bound-parameter limit in `IN (...)` lists.
 CHUNK = 500

@@ -2,9 +2,9 @@
 
 The guard resolves names itself and hands the transport the very addresses it checked,
 so the connection goes to a checked address and no second lookup can be steered
-elsewhere (DNS rebinding fails). :class:`scraper.transport.GuardResolver`, aiohttp's
+elsewhere (DNS rebinding fails). :class:`scraper.net.transport.GuardResolver`, aiohttp's
 resolver hook, calls :meth:`AddressGuard.addresses` for every new connection, at every
-hop; :class:`scraper.transport.GuardedTransport` checks literal IP hosts the same way.
+hop; :class:`scraper.net.transport.GuardedTransport` checks literal IP hosts the same way.
 
 Refused unless ``allow_private``: loopback, private, link-local, CGNAT (100.64/10),
 cloud metadata, multicast, reserved, unspecified and documentation ranges, and the IPv6

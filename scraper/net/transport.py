@@ -10,12 +10,12 @@ and its error map called every connection error a ``ConnectTimeout``).
 What this transport changes from aiohttp's defaults, and why: no cookies kept (URLs must
 not share state), no proxy variables or ``.netrc`` read, a link's ``user:password``
 never sent as credentials, no immediate resend of a failed request (retries belong to
-:mod:`scraper.retry`, which counts and backs off), longer header lines accepted. The URL
+:mod:`scraper.net.retry`, which counts and backs off), longer header lines accepted. The URL
 goes to aiohttp already encoded, so the request line carries httpx's spelling of it,
 the one recorded.
 
 The address guard plugs into aiohttp's resolver hook: :class:`GuardResolver` answers the
-connector's lookups with the addresses :class:`scraper.netguard.AddressGuard` checked,
+connector's lookups with the addresses :class:`scraper.net.guard.AddressGuard` checked,
 and aiohttp connects to exactly those (TLS SNI and the Host header keep the name), so no
 second lookup can be steered elsewhere (DNS rebinding fails). aiohttp skips its resolver
 for literal IP hosts, so :class:`GuardedTransport` checks those itself before the request.
@@ -45,7 +45,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
 
-from scraper.netguard import (
+from scraper.net.guard import (
     AddressGuard,
     BlockedAddressError,
     DnsLookupError,
@@ -176,7 +176,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport over one aiohttp session whose every connection is guarded.
 
     ``max_connections`` bounds the connections in use at once (aiohttp's ``limit``; the
-    per-host bound is the callers' :class:`scraper.limits.HostLimiter`); idle connections
+    per-host bound is the callers' :class:`scraper.net.limits.HostLimiter`); idle connections
     are kept ``keepalive_expiry`` seconds. The session is made on the first request
     (aiohttp wants a running loop) and closed by ``aclose``.
 
@@ -222,7 +222,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             auto_decompress=False,  # httpx decodes, and counts decoded bytes against caps
         )
         # aiohttp resends an idempotent request once, at once, when the connection drops
-        # before the answer; retries belong to scraper.retry (counted, logged, backed off)
+        # before the answer; retries belong to scraper.net.retry (counted, logged, backed off)
         session._retry_connection = False
         return session
 

@@ -5,7 +5,7 @@ DNS server saying "try again") and the statuses 429, 500, 502, 503, 504. Not ret
 other 4xx, invalid URLs, blocked addresses, failed TLS, unknown names, redirect limits.
 Waits grow exponentially with jitter; a ``Retry-After`` (seconds or an HTTP date) is
 honoured up to ``retry_after_max``, and past it :class:`RetryDeferred` tells the caller
-to leave the URL for a later run. Every wait is logged on the ``scraper.retry`` logger.
+to leave the URL for a later run. Every wait is logged on the ``scraper.net.retry`` logger.
 
 The sleep function is injected, so tests record the waits instead of sleeping.
 """
@@ -22,10 +22,10 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base, wait_exponential_jitter
 
-from scraper.limits import Sleep
-from scraper.netguard import BlockedAddressError, DnsLookupError, TlsError
+from scraper.net.guard import BlockedAddressError, DnsLookupError, TlsError
+from scraper.net.limits import Sleep
 
-logger = logging.getLogger("scraper.retry")
+logger = logging.getLogger("scraper.net.retry")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from scraper.limits import DeadlineExceeded
 from scraper.model import Hop, HopVia
-from scraper.netguard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
+from scraper.net.guard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
+from scraper.net.limits import DeadlineExceeded
 from scraper.shorteners import is_shortener
 
 

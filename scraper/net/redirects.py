@@ -15,7 +15,7 @@ import httpx
 from w3lib.url import safe_url_string
 
 from scraper.model import HopVia
-from scraper.netguard import InvalidUrlError
+from scraper.net.guard import InvalidUrlError
 from scraper.shorteners import normalize_host
 
 # A refresh later than this is a page reloading itself now and then, not a redirect.

@@ -23,38 +23,35 @@ result as it arrives through ``on_result``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import itertools
 import logging
 import ssl
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 import httpx
 
-from scraper.body import ACCEPT_ENCODING, read_capped
 from scraper.config import ResolverConfig
-from scraper.fan_in import Emit, fan_in
-from scraper.limits import Deadline, HostLimiter, Sleep
 from scraper.model import Hop, HopVia, Resolution, ResolutionStatus
-from scraper.netguard import (
-    AddressGuard,
+from scraper.net.body import read_capped
+from scraper.net.chain import Answer, Chain, error_category
+from scraper.net.client import make_client
+from scraper.net.guard import (
     BlockedAddressError,
     DnsResolver,
     InvalidUrlError,
     IPNetwork,
     check_url,
 )
-from scraper.redirects import (
+from scraper.net.limits import Deadline, HostLimiter, Sleep
+from scraper.net.redirects import (
     decode_header,
     find_html_redirect,
     join_location,
     parse_refresh,
     unwrap_wrapper,
 )
-from scraper.resolve_chain import Answer, Chain, error_category
-from scraper.retry import (
+from scraper.net.retry import (
     RETRY_STATUSES,
     RetryableStatus,
     RetryDeferred,
@@ -62,34 +59,19 @@ from scraper.retry import (
     check_status,
 )
 from scraper.shorteners import is_shortener, shortener_hosts
-from scraper.transport import GuardedTransport
+from scraper.timestamps import iso_utc, utc_now
 
 logger = logging.getLogger("scraper.resolve")
 
 SNIFF_BYTES = 64 * 1024  # an HTML redirect sits in the head: never read further than this
 JS_PAGE_MAX = 8 * 1024  # a page this small that sets location is a redirect page
 HTML_TYPES = ("", "text/html", "application/xhtml+xml")
-ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _NO_BODY = httpx.ByteStream(b"")
 # URLs in progress per request slot: the others wait out a Retry-After or a backoff
 PARKED_FACTOR = 2
-# a batch at least this large is spread over several processes (``[resolver] processes``);
-# below it, starting them (about 0.5 s of imports each) costs more than it saves
-POOL_MIN_URLS = 1000
 
 
-def utc_now() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="seconds")
-
-
-def make_client(
+def resolver_client(
     config: ResolverConfig,
     *,
     dns: DnsResolver | None = None,
@@ -97,37 +79,21 @@ def make_client(
     allowed_networks: Iterable[IPNetwork | str] = (),
     ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """The run's one client: guarded transport, no redirects followed, no proxy variables.
-
-    ``transport`` replaces the guarded one (tests pass ``httpx.MockTransport``; literal
-    addresses are still checked by the resolver, names are then not). ``allowed_networks``
-    and ``ssl_context`` go to :class:`GuardedTransport` (tests: a loopback "public" host,
-    a private CA). Per-host bounds stay with the callers' :class:`HostLimiter`.
-    """
-    if transport is None:
-        guard = AddressGuard(
-            dns, allow_private=config.allow_private, allowed_networks=allowed_networks
-        )
-        transport = GuardedTransport(
-            guard, ssl_context=ssl_context, max_connections=config.concurrency
-        )
-    return httpx.AsyncClient(
+    """The resolver's client (:func:`scraper.net.client.make_client` with ``[resolver]``)."""
+    return make_client(
+        user_agent=config.user_agent,
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        allow_private=config.allow_private,
+        dns=dns,
         transport=transport,
-        follow_redirects=False,
-        trust_env=False,
-        headers={
-            "User-Agent": config.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Encoding": ACCEPT_ENCODING,
-        },
-        # No per-read timer: every read happens under the whole-URL deadline, which is
-        # never longer than a read timeout would be (and a timer per read costs CPU).
-        timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0), read=None),
+        allowed_networks=allowed_networks,
+        ssl_context=ssl_context,
     )
 
 
 class Resolver:
-    """Resolves URLs with one client; :func:`resolve_iter` runs it over many."""
+    """Resolves URLs with one client; :mod:`scraper.resolve.batch` runs it over many."""
 
     def __init__(
         self,
@@ -316,7 +282,7 @@ class Resolver:
                 logger.exception("resolving %s failed unexpectedly", chain.url)
         chain.close(code)
         result = self._resolution(chain, status, error)
-        result.next_attempt_at = _iso(next_attempt) if next_attempt is not None else None
+        result.next_attempt_at = iso_utc(next_attempt) if next_attempt is not None else None
         return result
 
     def _resolution(self, chain: Chain, status: ResolutionStatus, error: str | None) -> Resolution:
@@ -329,7 +295,7 @@ class Resolver:
             final_status_code=last.status_code if last else None,
             error=error,
             hops=chain.hops,
-            resolved_at=_iso(self.now()),
+            resolved_at=iso_utc(self.now()),
         )
 
 
@@ -348,91 +314,3 @@ def _decode_page(body: bytes, content_type: str) -> str:
         return body.decode(charset or "utf-8", errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
-
-
-def _distinct(urls: Iterable[str]) -> Iterator[str]:
-    seen: set[str] = set()
-    for url in urls:
-        if url not in seen:
-            seen.add(url)
-            yield url
-
-
-async def resolve_iter(
-    urls: Iterable[str],
-    config: ResolverConfig,
-    *,
-    client: httpx.AsyncClient | None = None,
-    dns: DnsResolver | None = None,
-    sleep: Sleep = asyncio.sleep,
-    now: Callable[[], datetime] = utc_now,
-) -> AsyncGenerator[Resolution, None]:
-    """Resolve each distinct URL once, yielding results as they finish (completion order).
-
-    ``PARKED_FACTOR * concurrency`` workers pull from ``urls`` lazily (at most
-    ``concurrency`` of them on the network at once), so neither tasks nor results pile
-    up: memory stays flat however many URLs there are. Without ``client``, one is made
-    with :func:`make_client` (using ``dns``) and closed at the end.
-
-    With nothing injected (no ``client``, ``dns``, ``sleep`` or ``now``) and at least
-    ``POOL_MIN_URLS`` URLs, the work is spread over ``[resolver] processes`` worker
-    processes (:mod:`scraper.resolve_pool`); the results are the same.
-    """
-    pending: Iterator[str] = _distinct(urls)
-    if client is None and dns is None and sleep is asyncio.sleep and now is utc_now:
-        # nothing injected that cannot cross a process boundary: large batches may spread
-        from scraper.resolve_pool import pool_size, resolve_in_processes  # it imports us
-
-        processes = pool_size(config)
-        if processes > 1:
-            head = list(itertools.islice(pending, POOL_MIN_URLS))
-            pending = itertools.chain(head, pending)
-            if len(head) == POOL_MIN_URLS:
-                stream = resolve_in_processes(pending, config, processes)
-                async with contextlib.aclosing(stream):
-                    async for done in stream:
-                        yield done
-                return
-    own = client is None
-    active = client if client is not None else make_client(config, dns=dns)
-    resolver = Resolver(config, active, sleep=sleep, now=now)
-
-    async def work(emit: Emit[Resolution]) -> None:
-        for url in pending:  # an exception from the caller's iterable ends the stream
-            await emit(await resolver.resolve(url))
-
-    # bounded: workers wait while the caller is still storing earlier results
-    stream = fan_in(work, PARKED_FACTOR * config.concurrency, config.concurrency)
-    try:
-        async with contextlib.aclosing(stream):
-            async for result in stream:
-                yield result
-    finally:
-        if own:
-            await active.aclose()
-
-
-async def resolve_urls(
-    urls: Iterable[str],
-    config: ResolverConfig,
-    *,
-    client: httpx.AsyncClient | None = None,
-    dns: DnsResolver | None = None,
-    on_result: Callable[[Resolution], None] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    now: Callable[[], datetime] = utc_now,
-) -> list[Resolution]:
-    """Resolve each distinct URL once; ``on_result`` sees each as it finishes.
-
-    Returns one result per distinct URL, in input order (first appearance).
-    """
-    order = list(_distinct(urls))
-    done: dict[str, Resolution] = {}
-    stream = resolve_iter(order, config, client=client, dns=dns, sleep=sleep, now=now)
-    # aclosing: if on_result raises, the workers stop now, not whenever the generator is collected
-    async with contextlib.aclosing(stream):
-        async for result in stream:
-            done[result.url] = result
-            if on_result is not None:
-                on_result(result)
-    return [done[url] for url in order]
