@@ -95,6 +95,17 @@ def cli(verbose: int, log_level: str | None) -> None:
 @click.option("--no-resolve", is_flag=True, help="Store only; do not expand short links.")
 @click.option("--no-progress", is_flag=True, help="No progress bars, plain log lines only.")
 @click.option("--retry-failed", is_flag=True, help="Retry failed URLs now, whatever their delay.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Run on a local Dask cluster of N worker processes (needs the dask extra).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS.")
+@click.option(
+    "--scheduler-file",
+    type=click.Path(dir_okay=False),
+    help="Run on the Dask scheduler named in this file (dask-jobqueue, SLURM).",
+)
 def run(
     sources: tuple[str, ...],
     config_path: str | None,
@@ -102,19 +113,31 @@ def run(
     no_resolve: bool,
     no_progress: bool,
     retry_failed: bool,
+    workers: int | None,
+    scheduler: str | None,
+    scheduler_file: str | None,
 ) -> None:
-    """Read SOURCES (files, directories, globs, URLs, -), store citations, resolve links.
+    """Read SOURCES (files, directories, globs, WARCs, URLs, -), store citations, resolve links.
 
-    Without SOURCES, reads the [sources] of the config. Example:
+    Without SOURCES, reads the [sources] of the config. Examples:
 
     \b
         scraper run data/articles --db data/citations.db
+        scraper run crawls/*.warc.gz --workers 2
     """
+    from scraper.engine import EngineSpec
     from scraper.run import RunOptions, run_batch
 
     config = get_config(config_path, db_path)
+    chosen = [flag for flag in (workers, scheduler, scheduler_file) if flag is not None]
+    if len(chosen) > 1:
+        fail("use one of --workers, --scheduler and --scheduler-file", EXIT_USAGE)
+    engine = EngineSpec(workers, scheduler, scheduler_file) if chosen else None
     options = RunOptions(
-        resolve=not no_resolve, progress=not no_progress, retry_failed=retry_failed
+        resolve=not no_resolve,
+        progress=not no_progress,
+        retry_failed=retry_failed,
+        engine=engine,
     )
     try:
         counts = run_batch(config, list(sources), options)

@@ -41,8 +41,10 @@ class RunCounts:
     """What one run did; stored in the ``runs`` table and printed as the summary line.
 
     ``skipped``: pages not parsed because robots.txt forbids them or they are not articles
-    (PDFs, images); each is also in ``articles.error``. ``listed_unchanged``: known
-    articles not requested at all, their sitemap ``<lastmod>`` being older than our copy.
+    (PDFs, images); each is also in ``articles.error`` (WARC records only counted).
+    ``listed_unchanged``: known articles not requested at all, their sitemap
+    ``<lastmod>`` being older than our copy. ``records_read``: WARC response, resource
+    and revisit records read; ``records_corrupt``: unreadable records or gzip members.
     """
 
     sources: int = 0
@@ -57,6 +59,8 @@ class RunCounts:
     errors: int = 0
     skipped: int = 0
     listed_unchanged: int = 0
+    records_read: int = 0
+    records_corrupt: int = 0
 
     def stored(self) -> dict[str, int]:
         """The counts the ``runs`` table records."""

@@ -40,6 +40,13 @@ class Stage:
         self._started = clock()
         self._last_line = self._started
         self._closed = False
+        self.note = ""
+
+    def set_note(self, note: str) -> None:
+        """Show ``note`` beside the count (the workers alive, the dashboard's address)."""
+        self.note = note
+        if self._bar is not None:
+            self._bar.set_postfix_str(note, refresh=False)
 
     def add_total(self, count: int) -> None:
         """Grow the total (a feed or sitemap added ``count`` more items)."""
@@ -63,10 +70,11 @@ class Stage:
         """``done/total (pct%), rate/s`` for the plain log lines."""
         elapsed = max((self._clock() if now is None else now) - self._started, 1e-9)
         rate = self.done / elapsed
+        note = f", {self.note}" if self.note else ""
         if self.total:
             share = 100.0 * self.done / self.total
-            return f"{self.done}/{self.total} ({share:.0f}%), {rate:.1f}/s"
-        return f"{self.done}, {rate:.1f}/s"
+            return f"{self.done}/{self.total} ({share:.0f}%), {rate:.1f}/s{note}"
+        return f"{self.done}, {rate:.1f}/s{note}"
 
     def close(self) -> None:
         """End the stage: close its bar, or log its final line."""

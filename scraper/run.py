@@ -13,18 +13,21 @@ at most the pages in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import sqlite_utils
 
 from scraper import store
+from scraper.archives import ingest_warcs
 from scraper.config import Config
 from scraper.crawl import Crawl, Job, Role
+from scraper.engine import EngineSpec
 from scraper.fetch import Fetcher, make_fetch_client
 from scraper.ingest import (
     RunCounts,
@@ -49,6 +52,9 @@ from scraper.sources import (
 )
 from scraper.timestamps import iso_utc, utc_now
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 __all__ = ["RunCounts", "RunOptions", "resolve_into_db", "run_batch", "urls_to_resolve"]
 
 
@@ -59,6 +65,8 @@ class RunOptions:
     resolve: bool = True
     progress: bool = True
     retry_failed: bool = False
+    #: run on a Dask cluster (``--workers``, ``--scheduler``, ``--scheduler-file``)
+    engine: EngineSpec | None = None
 
 
 async def crawl(
@@ -189,9 +197,19 @@ def run_stages(
     stdin: BinaryIO | None,
     dns: DnsResolver | None,
     sleep: Sleep,
+    client: Client | None = None,
 ) -> None:
-    """Files and stdin, then URLs, feeds and sitemaps, then link resolution."""
+    """Files, WARCs and stdin, then URLs, feeds and sitemaps, then link resolution."""
     ingest_files(state, sources.files)
+    if sources.warcs:
+        records = progress.stage("warc", unit="record")
+        if client is None:
+            ingest_warcs(state, sources.warcs, records)
+        else:
+            from scraper.engine.archives import ingest_warcs_on_cluster
+
+            ingest_warcs_on_cluster(client, state, sources.warcs, records)
+        records.close()
     stdin_urls = read_stdin(state, stdin or sys.stdin.buffer) if sources.stdin else []
     jobs = remote_jobs(state, sources, stdin_urls)
     if any(urls for urls, _ in jobs):
@@ -210,7 +228,18 @@ def run_stages(
             elif resolution.status in ("failed", "blocked"):
                 counts.urls_failed += 1
 
-        resolve_into_db(state.db, config, urls=due, on_result=count, dns=dns, sleep=sleep)
+        if client is None:
+            resolve_into_db(state.db, config, urls=due, on_result=count, dns=dns, sleep=sleep)
+        else:
+            from scraper.engine.resolving import resolve_on_cluster
+
+            shorteners = shortener_hosts(config.resolver.shorteners)
+
+            def save(resolution: Resolution) -> None:
+                store.save_resolution(state.db, resolution, shorteners=shorteners)
+                count(resolution)
+
+            resolve_on_cluster(client, due, config.resolver, on_result=save, dns=dns)
         stage.close()
 
 
@@ -240,8 +269,22 @@ def run_batch(
         run_id = store.start_run(db, iso_utc(utc_now()))
         status = "failed"
         try:
-            with progress.logging_redirected():
-                run_stages(state, sources, options, progress, stdin=stdin, dns=dns, sleep=sleep)
+            with progress.logging_redirected(), contextlib.ExitStack() as stack:
+                client = None
+                if options.engine is not None:
+                    from scraper.engine.cluster import open_client
+
+                    client = stack.enter_context(open_client(options.engine))
+                run_stages(
+                    state,
+                    sources,
+                    options,
+                    progress,
+                    stdin=stdin,
+                    dns=dns,
+                    sleep=sleep,
+                    client=client,
+                )
             status = "completed"
         except KeyboardInterrupt:
             status = "interrupted"

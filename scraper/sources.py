@@ -1,9 +1,10 @@
 """Turn the user's SOURCE arguments (or the ``[sources]`` config) into files and URLs to read.
 
-A SOURCE is a file, a directory (searched recursively for article files), a glob, an
-http(s) URL, or ``-`` for standard input. This module also reads what expands into more
-URLs: URL list files, RSS/Atom feeds and sitemaps (bytes in, URLs out; the fetching is
-done by :mod:`scraper.fetch`). Nothing here touches the network or the database.
+A SOURCE is a file, a directory (searched recursively for article files and WARCs), a
+glob, a WARC archive, an http(s) URL, or ``-`` for standard input. This module also reads
+what expands into more URLs: URL list files, RSS/Atom feeds and sitemaps (bytes in, URLs
+out; the fetching is done by :mod:`scraper.fetch`). Nothing here touches the network or
+the database.
 
 Standard input, and a file named on the command line, are *sniffed*: when every line that
 is not blank and not a ``#`` comment is an http(s) URL, it is a URL list; otherwise it is
@@ -29,6 +30,7 @@ from scraper.config import SourcesConfig
 from scraper.errors import SourceError
 
 ARTICLE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".txt", ".md"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
 STDIN = "-"
 #: Query parameters that only track the reader; dropped before deduplication.
 TRACKING_PARAMS = frozenset(
@@ -74,6 +76,7 @@ class SourceSet:
     """
 
     files: list[Path] = field(default_factory=list)
+    warcs: list[Path] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     url_files: list[Path] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
@@ -82,7 +85,8 @@ class SourceSet:
     @property
     def total(self) -> int:
         """How many sources were named, after expansion."""
-        return len(self.files) + len(self.urls) + len(self.url_files) + len(self.feeds) + self.stdin
+        named = len(self.files) + len(self.warcs) + len(self.urls) + len(self.url_files)
+        return named + len(self.feeds) + self.stdin
 
 
 @dataclass
@@ -94,6 +98,11 @@ class FeedEntries:
     sitemaps: list[str] = field(default_factory=list)
     #: a sitemap's ``<lastmod>`` of each URL that has one (the text as written)
     modified: dict[str, str] = field(default_factory=dict)
+
+
+def is_warc_path(path: Path | str) -> bool:
+    """Whether a file name is a WARC's (``.warc`` or ``.warc.gz``)."""
+    return str(path).lower().endswith(WARC_SUFFIXES)
 
 
 def is_url(source: str) -> bool:
@@ -343,11 +352,16 @@ def expand_feed_document(
 
 
 def expand_path(source: str) -> list[Path]:
-    """Files named by a path, directory or glob, sorted; SourceError when nothing matches."""
+    """Files named by a path, directory or glob, sorted; SourceError when nothing matches.
+
+    A directory gives its article files and its WARCs (``.warc``, ``.warc.gz``).
+    """
     path = Path(source)
     if path.is_dir():
         return sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES
+            p
+            for p in path.rglob("*")
+            if p.is_file() and (p.suffix.lower() in ARTICLE_SUFFIXES or is_warc_path(p))
         )
     if path.is_file():
         return [path]
@@ -402,7 +416,9 @@ def collect_sources(
                 found.urls.append(source)
             elif sniff_lists and Path(source).is_file():
                 path = Path(source)
-                if _is_feed_file(path):
+                if is_warc_path(path):
+                    found.files.append(path)
+                elif _is_feed_file(path):
                     found.feeds.append(source)
                 elif _is_url_list_file(path):
                     found.url_files.append(path)
@@ -419,7 +435,8 @@ def collect_sources(
                 raise SourceError(f"sources.url_files: no such file: {name}")
             found.url_files.append(Path(name))
         found.feeds.extend(config.feeds)
-    found.files = list(dict.fromkeys(found.files))
+    found.warcs = [path for path in dict.fromkeys(found.files) if is_warc_path(path)]
+    found.files = [path for path in dict.fromkeys(found.files) if not is_warc_path(path)]
     found.urls = list(dict.fromkeys(found.urls))
     found.url_files = list(dict.fromkeys(found.url_files))
     found.feeds = list(dict.fromkeys(found.feeds))

@@ -13,6 +13,7 @@ anything, which ``upsert_all`` cannot express. Each public write is one transact
 from scraper.store.articles import (
     ArticleState,
     SaveResult,
+    WarcPlace,
     get_article_state,
     is_unchanged,
     save_article,
@@ -22,13 +23,17 @@ from scraper.store.articles import (
 from scraper.store.runs import collect_stats, finish_run, start_run
 from scraper.store.schema import ensure_schema, open_database
 from scraper.store.urls import failed_backoff, save_resolution, select_urls_to_resolve
+from scraper.store.warcs import WarcFile, find_warc_file, save_warc_file
 
 __all__ = [
     "ArticleState",
     "SaveResult",
+    "WarcFile",
+    "WarcPlace",
     "collect_stats",
     "ensure_schema",
     "failed_backoff",
+    "find_warc_file",
     "finish_run",
     "get_article_state",
     "is_unchanged",
@@ -37,6 +42,7 @@ __all__ = [
     "save_failed_article",
     "save_not_modified",
     "save_resolution",
+    "save_warc_file",
     "select_urls_to_resolve",
     "start_run",
 ]

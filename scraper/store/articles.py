@@ -44,6 +44,16 @@ class SaveResult:
 
 
 @dataclass(frozen=True, slots=True)
+class WarcPlace:
+    """Where an article's record is in its WARC file (as cc-index: offset and length)."""
+
+    offset: int
+    length: int | None
+    #: the record's ``WARC-Truncated`` reason (``length``, ``time``...): parsed as far as it goes
+    truncated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleState:
     """What a conditional GET of a known article needs."""
 
@@ -70,11 +80,13 @@ def save_article(
     resolve_all: bool = False,
     canonical_url: str | None = None,
     final_url: str | None = None,
+    warc: WarcPlace | None = None,
 ) -> SaveResult:
     """Save ``article`` and everything it cites, all or nothing.
 
     The article is keyed on ``article.url``, else ``source``. Every link URL gets a
-    ``urls`` row (``pending``) for the resolver. Raises ``ValueError`` when the article
+    ``urls`` row (``pending``) for the resolver. ``warc``: where in ``source`` (a WARC
+    file) the article's record is. Raises ``ValueError`` when the article
     has neither a URL nor a source, or ``fetched_at`` is not an ISO timestamp.
     """
     key = (article.url or source or "").strip()
@@ -124,6 +136,9 @@ def save_article(
             "final_url": final_url,
             "n_posts": len(citations),
             "n_links": len(links),
+            "warc_offset": warc.offset if warc else None,
+            "warc_length": warc.length if warc else None,
+            "warc_truncated": warc.truncated if warc else None,
         }
         if previous is None:
             article_id = _insert_article(db, row, seen_at)
@@ -250,7 +265,8 @@ def _update_article(
           last_modified = :last_modified, encoding = COALESCE(:encoding, encoding),
           error = NULL, n_posts = :n_posts, n_links = :n_links,
           canonical_url = COALESCE(:canonical_url, canonical_url),
-          final_url = COALESCE(:final_url, final_url),
+          final_url = COALESCE(:final_url, final_url), warc_offset = :warc_offset,
+          warc_length = :warc_length, warc_truncated = :warc_truncated,
           updated_at = COALESCE(:updated_at, updated_at)
         WHERE id = :id
         """,

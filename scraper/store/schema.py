@@ -39,6 +39,8 @@ RUN_COUNTS = (
     "errors",
     "skipped",
     "listed_unchanged",
+    "records_read",
+    "records_corrupt",
 )
 
 
@@ -75,6 +77,9 @@ TABLES: dict[str, TableSpec] = {
             "n_links": int,
             "canonical_url": str,
             "final_url": str,
+            "warc_offset": int,
+            "warc_length": int,
+            "warc_truncated": str,
         },
         pk="id",
         not_null=frozenset({"url"}),
@@ -185,6 +190,18 @@ TABLES: dict[str, TableSpec] = {
         },
         pk="id",
     ),
+    "warc_files": TableSpec(
+        columns={
+            "path": str,
+            "size": int,
+            "head_sha256": str,
+            "records": int,
+            "pages": int,
+            "corrupt": int,
+            "completed_at": str,
+        },
+        pk="path",
+    ),
 }
 
 # (table, columns, unique). Foreign-key columns that lead a primary key (citations.article_id,
@@ -285,6 +302,41 @@ def _canonical_final_skipped(db: Database) -> None:
 def _listed_unchanged(db: Database) -> None:
     """Runs count the articles skipped because their sitemap said they had not changed."""
     _ensure_table(db, "runs", TABLES["runs"])
+
+
+@MIGRATIONS(name="0005_warc")
+def _warc(db: Database) -> None:
+    """WARC input: files read to their end, where each article's record is, run counts."""
+    # frozen here: later changes to TABLES must not change what this step did
+    _ensure_table(
+        db,
+        "warc_files",
+        TableSpec(
+            columns={
+                "path": str,
+                "size": int,
+                "head_sha256": str,
+                "records": int,
+                "pages": int,
+                "corrupt": int,
+                "completed_at": str,
+            },
+            pk="path",
+        ),
+    )
+    existing = {column.lower() for column in db.table("articles").columns_dict}
+    added: tuple[tuple[str, type], ...] = (
+        ("warc_offset", int),
+        ("warc_length", int),
+        ("warc_truncated", str),
+    )
+    for column, column_type in added:
+        if column not in existing:
+            db.table("articles").add_column(column, column_type)
+    existing = {column.lower() for column in db.table("runs").columns_dict}
+    for column in ("records_read", "records_corrupt"):
+        if column not in existing:
+            db.table("runs").add_column(column, int)
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:

@@ -1,0 +1,77 @@
+"""Starting a local Dask cluster or joining a running one; who is alive; the dashboard.
+
+Needs the ``dask`` extra (``pip install 'scraper[dask]'``): without it,
+:func:`open_client` raises :class:`~scraper.errors.ConfigError` with the install line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from scraper.engine import EngineSpec
+from scraper.errors import ConfigError, ScraperError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger("scraper.engine")
+
+#: seconds to wait for a scheduler (or the local cluster's workers) to answer
+CONNECT_TIMEOUT = 60.0
+
+
+class EngineError(ScraperError):
+    """The cluster cannot be reached, or it lost a task too many times."""
+
+
+@contextlib.contextmanager
+def open_client(spec: EngineSpec) -> Iterator[Client]:
+    """A Dask client for ``spec``; a local cluster is started here and stopped at the end.
+
+    Local workers are processes with one thread each (parsing holds the GIL) and no
+    dashboard unless ``distributed`` can serve one (it needs bokeh).
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError(
+            f"--workers/--scheduler need Dask ({exc}); install: pip install 'scraper[dask]'"
+        ) from exc
+    if spec.workers is not None:
+        if spec.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        with (
+            LocalCluster(
+                n_workers=spec.workers,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster, timeout=CONNECT_TIMEOUT) as client,
+        ):
+            yield client
+        return
+    try:
+        if spec.scheduler_file:
+            client = Client(scheduler_file=spec.scheduler_file, timeout=CONNECT_TIMEOUT)
+        else:
+            client = Client(spec.scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"cannot reach {spec.describe()}: {exc}") from exc
+    with client:
+        yield client
+
+
+def workers_alive(client: Client) -> int:
+    """How many workers the scheduler knows now."""
+    info = client.scheduler_info()
+    return len(info.get("workers", {}))
+
+
+def dashboard(client: Client) -> str | None:
+    """The address of the cluster's dashboard, when it serves one."""
+    link = client.dashboard_link
+    return link if isinstance(link, str) and link else None
