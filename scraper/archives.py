@@ -70,9 +70,13 @@ class UnitResult:
 
 
 def plan_units(
-    state: RunState, warcs: Iterable[Path], unit_bytes: int = UNIT_BYTES
+    state: RunState, warcs: Iterable[Path], unit_bytes: int | None = None
 ) -> Iterator[WarcUnit]:
-    """The work units of the run's WARCs, skipping those read to their end before."""
+    """The work units of the run's WARCs, skipping those read to their end before.
+
+    ``unit_bytes`` (default :data:`UNIT_BYTES`) is how much of a gzipped WARC one unit covers.
+    """
+    unit_bytes = unit_bytes or UNIT_BYTES
     for path in warcs:
         source = display_path(path)
         try:

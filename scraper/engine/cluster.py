@@ -31,8 +31,8 @@ class EngineError(ScraperError):
 def open_client(spec: EngineSpec) -> Iterator[Client]:
     """A Dask client for ``spec``; a local cluster is started here and stopped at the end.
 
-    Local workers are processes with one thread each (parsing holds the GIL) and no
-    dashboard unless ``distributed`` can serve one (it needs bokeh).
+    Local workers are processes with one thread each (parsing holds the GIL); the
+    dashboard, when ``bokeh`` is installed, listens on a free port.
     """
     try:
         from distributed import Client, LocalCluster
@@ -43,15 +43,17 @@ def open_client(spec: EngineSpec) -> Iterator[Client]:
     if spec.workers is not None:
         if spec.workers < 1:
             raise ConfigError("--workers must be at least 1")
-        with (
-            LocalCluster(
+        try:
+            # ":0": any free port, so clusters of other users of the machine do not collide
+            cluster = LocalCluster(
                 n_workers=spec.workers,
                 processes=True,
                 threads_per_worker=1,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster, timeout=CONNECT_TIMEOUT) as client,
-        ):
+                dashboard_address=":0",
+            )
+        except (OSError, RuntimeError) as exc:
+            raise EngineError(f"cannot start {spec.describe()}: {exc}") from exc
+        with cluster, Client(cluster, timeout=CONNECT_TIMEOUT) as client:
             yield client
         return
     try:
