@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
-from lxml.html import HTMLParser, document_fromstring  # type: ignore[import-untyped,unused-ignore]
 
 from scraper.model import Post
 from scraper.parse.encoding import unescape_fragments
 from scraper.parse.metadata import OFFERED_TAGS, Metadata, MetadataCollector
 from scraper.parse.text import TextPost, find_text_links
+from scraper.parse.tree import Element, make_tree, text_content
 
 __all__ = [
     "Element",
@@ -37,11 +37,10 @@ __all__ = [
     "Sighting",
     "element_text",
     "make_tree",
+    "text_content",
     "walk_html",
 ]
 
-#: An lxml HTML element (lxml ships no type information, hence ``Any``).
-Element = Any
 
 # Elements that end a paragraph of text.
 _BLOCK_TAGS = frozenset(
@@ -63,8 +62,6 @@ _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
-# libxml2 drops what follows </body> or </html>; browsers show it, so those tags go.
-_DOCUMENT_END_RE = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -80,6 +77,9 @@ class PostDetector(Protocol):
     ``markers``: substrings without which a script, attribute or text holds no escaped
     embed of the platform (only strings with one are unescaped and parsed).
     ``quote_markers``: substrings without which a paragraph quotes no post as text.
+    A detector may also say which elements it can claim, as a ``frozenset`` attribute
+    ``element_names``: when every detector does, the traversal offers them nothing else
+    (a detector without it is offered every element).
     """
 
     platform: str
@@ -95,21 +95,14 @@ class PostDetector(Protocol):
         ...
 
 
+def _is_plain(attrib: Any) -> bool:
+    """Attributes that give the traversal nothing to do: no ``itemprop``, no markup."""
+    return not attrib or ("itemprop" not in attrib and "<" not in "".join(attrib.values()))
+
+
 def _is_chrome_class(names: str | None) -> bool:
     """A class attribute naming a sidebar or a WordPress widget ("widget_twitter")."""
     return names is not None and ("sidebar" in names or "widget_" in names)
-
-
-def make_tree(markup: str) -> Element | None:
-    """The one parse of a page (or escaped fragment), or ``None`` when nothing is in it."""
-    cleaned = _DOCUMENT_END_RE.sub("", markup)
-    # Bytes with an explicit encoding: lxml refuses str that declares its own encoding,
-    # and a <meta charset> must not override the decoding already done.
-    parser = HTMLParser(encoding="utf-8", huge_tree=True)
-    try:
-        return document_fromstring(cleaned.encode("utf-8", errors="replace"), parser=parser)
-    except (etree.LxmlError, ValueError):  # "Document is empty" and the like
-        return None
 
 
 class _TextBuilder:
@@ -243,16 +236,30 @@ class _Walker:
     last_paragraph: _Paragraph | None = None
     markers: tuple[str, ...] = ()
     quote_markers: tuple[str, ...] = ()
+    #: The element names any detector may claim (``None``: a detector did not say).
+    claimable: frozenset[str] | None = None
+    #: Elements that need more than block and ``<br>`` handling, even without attributes.
+    slow_tags: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
+        names = [getattr(d, "element_names", None) for d in self.detectors]
+        if all(n is not None for n in names):
+            self.claimable = frozenset().union(*names)
+            self.slow_tags = self.claimable | OFFERED_TAGS | {"a"}
         self.markers = tuple(dict.fromkeys(m for d in self.detectors for m in d.markers))
         self.quote_markers = tuple(
             dict.fromkeys(m for d in self.detectors for m in d.quote_markers)
         )
 
     def walk(self, root: Element, escaped: bool) -> None:
-        """Visit every node under ``root`` in document order."""
+        """Visit every node under ``root`` in document order.
+
+        The per-element work is kept to tests on the tag: only elements a detector may
+        claim are offered to the detectors, only metadata tags to the collector.
+        """
         exits: list[tuple[Sighting | None, bool, bool, bool]] = []
+        slow = self.slow_tags
+        visible = not escaped
         for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
             if event == "start":
                 self.order += 1
@@ -262,20 +269,29 @@ class _Walker:
                     tag in _CHROME_CLASS_TAGS and _is_chrome_class(element.get("class"))
                 )
                 self.chrome += is_chrome
-                boundary = self._enter(element, escaped)
-                is_hidden = element.tag in _HIDDEN_TAGS
+                if slow is not None and tag not in slow and _is_plain(element.attrib):
+                    boundary = tag in _BLOCK_TAGS
+                    if visible:
+                        if boundary:
+                            if self.run.parts:
+                                self.end_paragraph()
+                        elif tag == "br":
+                            self.run.newline()
+                else:
+                    boundary = self._enter(element, escaped)
+                is_hidden = tag in _HIDDEN_TAGS
                 self.hidden += is_hidden
                 exits.append((previous_scope, boundary, is_hidden, is_chrome))
-                if element.text and not escaped:
-                    self._text(element.text, element.tag)
+                if visible and element.text:
+                    self._text(element.text, tag)
                 continue
             if event == "end":
                 self.scope, boundary, is_hidden, is_chrome = exits.pop()
                 self.hidden -= is_hidden
                 self.chrome -= is_chrome
-                if boundary and not escaped:
+                if boundary and visible and self.run.parts:
                     self.end_paragraph()
-            if element.tail and not escaped:  # text after an element or comment
+            if visible and element.tail:  # text after an element or comment
                 self._text(element.tail, None)
 
     def _enter(self, element: Element, escaped: bool) -> bool:
@@ -292,7 +308,8 @@ class _Walker:
                 self.meta.offer(element)
                 if tag == "html":
                     self.page.lang = self.meta.lang
-        if self.scope is None:
+        claimable = self.claimable
+        if self.scope is None and (claimable is None or tag in claimable):
             for detector in self.detectors:
                 post = detector.detect(element, self.page)
                 if post is None or (escaped and not post.post_id):
@@ -317,7 +334,7 @@ class _Walker:
         href = element.get("href")
         if href is None or (escaped and self.scope is None):
             return  # escaped copies of the page's own links would count them twice
-        anchor = " ".join(element.text_content().split())
+        anchor = " ".join(text_content(element).split())
         link = RawLink(href, anchor, self.order, self.scope, escaped, self.chrome > 0)
         self.links.append(link)
         if self.scope is None:

@@ -25,6 +25,7 @@ from scraper.parse.dates import is_date_mismatch, parse_shown_date
 from scraper.parse.entities import extract_entities
 from scraper.parse.html import Element, PageContext, element_text
 from scraper.parse.text import TextPost, embed_signature, find_text_posts, parse_signature
+from scraper.parse.tree import text_content
 from scraper.parse.urls import (
     StatusRef,
     parse_status_url,
@@ -63,7 +64,7 @@ def _attr(element: Element, name: str) -> str | None:
 
 
 def _anchor_text(anchor: Element) -> str:
-    return " ".join(anchor.text_content().split())
+    return " ".join(text_content(anchor).split())
 
 
 def _status_anchors(element: Element) -> list[Element]:
@@ -269,7 +270,7 @@ def _wp_embed(element: Element, page: PageContext) -> Post | None:
     )
     if wrapper is None:
         return None
-    ref = parse_status_url(wrapper.text_content().strip())
+    ref = parse_status_url(text_content(wrapper).strip())
     if ref is None:
         anchors = _status_anchors(wrapper)
         ref = parse_status_url(anchors[0].get("href")) if len(anchors) == 1 else None
@@ -316,6 +317,8 @@ class TwitterDetector:
     platform = "twitter"
     #: Substrings without which a script or attribute holds no escaped tweet embed.
     markers: tuple[str, ...] = ("twitter-tweet", "twitter.com", "amp-twitter", "data-tweet")
+    #: The elements :meth:`detect` may claim.
+    element_names: frozenset[str] = _ID_CARRIERS | {"blockquote", "amp-twitter"}
     #: A tweet quoted as text ends ``(@handle) Date``.
     quote_markers: tuple[str, ...] = ("(@",)
 

@@ -83,6 +83,8 @@ class PlatformDetectors:
         }
         self._handlers.update({tag: _detect_frame for tag in FRAME_TAGS})
         self._handlers["figure"] = self._detect_figure
+        #: The elements :meth:`detect` may claim (the traversal offers it no others).
+        self.element_names = frozenset(self._handlers)
         markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
         self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
 
