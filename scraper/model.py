@@ -34,7 +34,9 @@ class Post:
     ``kind`` says how it was found: ``blockquote``, ``blockquote-video``, ``blockquote-other``,
     ``rendered`` (JavaScript-rendered, id only), ``amp``, ``embed-id``, ``wp-embed``,
     ``escaped`` (inside a script/JSON string), ``text-signature`` (plain-text quote),
-    ``iframe``, ``lite``, ``placeholder``, ``xfbml`` (other platforms' embed forms) and
+    ``wrapped``, ``consent``, ``screenshot`` (a tweet in a publisher's own markup, a
+    consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
+    ``xfbml`` (other platforms' embed forms) and
     ``link`` (a link in the article text to a post, not an embed).
     """
 

@@ -32,6 +32,7 @@ from scraper.parse.tweet_markup import (
     status_anchors,
     tweet_id,
 )
+from scraper.parse.tweet_wrappers import detect_wrapped, frame_tweet_id, read_wrapped
 from scraper.parse.urls import (
     parse_status_url,
     posted_at_iso,
@@ -76,7 +77,8 @@ def _rendered(element: Element, page: PageContext) -> Post | None:
     for name in _ID_ATTRIBUTES:
         post_id = post_id or tweet_id(attr(element, name))
     if post_id is None and element.tag == "iframe":
-        post_id = _iframe_tweet_id(attr(element, "src") or attr(element, "data-src"))
+        src = attr(element, "src") or attr(element, "data-src")
+        post_id = _iframe_tweet_id(src) or frame_tweet_id(src)
     if post_id is None:
         return None
     if any(word in c for c in classes(element) for word in _BUTTON_WORDS):
@@ -86,6 +88,10 @@ def _rendered(element: Element, page: PageContext) -> Post | None:
         ref = parse_status_url(anchor.get("href"))
         if ref is not None and ref.post_id == post_id and ref.handle:
             handle = ref.handle
+            # A publisher's wrapper holding the post's own text: read it.
+            post = read_wrapped(element, page, post_id, anchor)
+            if post is not None:
+                return post
             break
     return make_tweet_post("rendered", page, post_id=post_id, handle=handle)
 
@@ -216,4 +222,4 @@ class TwitterDetector:
                 post = _wp_embed(element, page)
             elif name == "div":
                 post = _embed_id(element, page) or _embed_div(element, page)
-        return post or _rendered(element, page)
+        return post or _rendered(element, page) or detect_wrapped(element, page)
