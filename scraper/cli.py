@@ -140,6 +140,7 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
     """
     from scraper.config import SourcesConfig
     from scraper.parse import parse_document
+    from scraper.sniff import unreadable_reason
     from scraper.sources import collect_sources
 
     try:
@@ -157,6 +158,10 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
         except OSError as exc:
             fail(f"cannot read {path}: {exc}", EXIT_USAGE)
     for source, data in documents:
+        reason = unreadable_reason(data)
+        if reason is not None:  # no empty article for a file that holds none
+            click.echo(f"skipped {source}: {reason}", err=True)
+            continue
         article = parse_document(data, source=source, base_url=base_url)
         click.echo(json.dumps(article.to_json(), ensure_ascii=False))
 

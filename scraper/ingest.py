@@ -26,6 +26,7 @@ from scraper.fetch import FetchResult
 from scraper.model import Article
 from scraper.progress import Stage
 from scraper.shorteners import shortener_hosts
+from scraper.sniff import unreadable_reason
 from scraper.sources import looks_like_url_list, parse_url_list
 from scraper.store.schema import RUN_COUNTS
 
@@ -199,6 +200,19 @@ def ingest_files(state: RunState, files: Iterable[Path]) -> None:
             log.error("cannot read %s: %s", source, exc.strerror or exc)
             continue
         state.counts.fetched += 1
+        reason = unreadable_reason(data)
+        if reason is not None:  # recorded, so the file is not mistaken for an empty article
+            state.counts.skipped += 1
+            log.info("%s: skipped: %s", source, reason)
+            store.save_failed_article(
+                state.db,
+                source=source,
+                url=None,
+                fetched_at=iso(utc_now()),
+                http_status=None,
+                error=f"skipped: {reason}",
+            )
+            continue
         ingest_bytes(state, data, source=source)
 
 

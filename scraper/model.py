@@ -99,6 +99,8 @@ class Article:
     encoding: str | None = None
     posts: list[Post] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    #: What the parser could not read as written (a page nested too deep), for the record.
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``scraper parse`` JSON object (DESIGN.md's contract)."""
@@ -118,6 +120,7 @@ class Article:
                 }
                 for link in self.links
             ],
+            "warnings": list(self.warnings),
         }
 
 

@@ -95,6 +95,7 @@ def parse_html(
         encoding=encoding,
         posts=posts,
         links=links,
+        warnings=findings.warnings,
     )
 
 

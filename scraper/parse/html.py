@@ -26,7 +26,7 @@ from scraper.model import Post
 from scraper.parse.encoding import unescape_fragments
 from scraper.parse.metadata import OFFERED_TAGS, Metadata, MetadataCollector
 from scraper.parse.text import TextPost, find_text_links
-from scraper.parse.tree import Element, make_tree, text_content
+from scraper.parse.tree import Element, make_page_tree, make_tree, text_content
 
 __all__ = [
     "Element",
@@ -413,14 +413,15 @@ class PageFindings:
     meta: Metadata
     sightings: list[Sighting]
     links: list[RawLink]
+    warnings: list[str] = field(default_factory=list)
 
 
 def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
     """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
     walker = _Walker(detectors)
-    tree = make_tree(text)
+    tree, warnings = make_page_tree(text)
     if tree is not None:
         walker.walk(tree, escaped=False)
         walker.end_paragraph()
     _quoted_posts(walker)
-    return PageFindings(walker.meta.result(), walker.sightings, walker.links)
+    return PageFindings(walker.meta.result(), walker.sightings, walker.links, warnings)

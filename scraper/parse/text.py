@@ -88,8 +88,8 @@ _SAYING_RE = re.compile(rf"(?<![^\W_])(?:{_SAYING})(?![^\W_])", re.IGNORECASE)
 _LEAD_COLON_RE = re.compile(r"(?:(?<=[^\W\d_])|(?<=[)\]”\"'])):(?=\s|[“\"«]|[^\W\d_])")
 _GLUED_COLON_RE = re.compile(r"(?<=[^\W\d_]):(?=[“\"«]?[A-ZÀ-ÞĀ-Ž])")
 _SENTENCE_END_RE = re.compile(r"[.!?…](?=\s)")
-_OPEN_QUOTES = "“\"«„"
-_CLOSE_QUOTES = "”\"»“"
+_OPEN_QUOTES = '“"«„'
+_CLOSE_QUOTES = '”"»“'
 #: A colon ending a line of at least this many words ends a lead-in (not a header).
 _MIN_LEAD_LINE_WORDS = 5
 

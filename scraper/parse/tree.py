@@ -7,12 +7,41 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-__all__ = ["Element", "make_tree", "text_content"]
+__all__ = ["DEPTH_LIMIT", "Element", "make_page_tree", "make_tree", "text_content"]
 
 #: An lxml HTML element (lxml ships no type information, hence ``Any``).
 Element = Any
 
 _STRING_VALUE = etree.XPath("string()")
+#: Elements nested deeper than this are flattened before parsing a page that libxml2
+#: refused to parse whole (it stops at 2048 levels and drops the rest of the page).
+DEPTH_LIMIT = 1000
+# Tokens of the flattening pre-pass: comments, raw-text elements (kept whole), tags.
+_TOKEN_RE = re.compile(
+    r"<!--.*?(?:-->|$)|<(script|style|textarea|title)\b.*?(?:</\1\s*>|$)"
+    r"|<(/?)([A-Za-z][^\s/>]*)[^>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# Elements that never hold others (no end tag), and the links that are kept at any depth.
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+_KEPT_DEEP = frozenset({"a"})
 # libxml2 drops what follows </body> or </html>; browsers show it, so those tags go.
 _DOCUMENT_END_RE = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 
@@ -23,6 +52,11 @@ def make_tree(markup: str) -> Element | None:
     lxml's plain elements, not ``lxml.html``'s: those are looked up by a Python function
     for every element touched, which cost more than the parse itself.
     """
+    return _parse(markup)[0]
+
+
+def _parse(markup: str) -> tuple[Element | None, bool]:
+    """The tree of ``markup`` and whether libxml2 stopped at its nesting limit."""
     cleaned = _DOCUMENT_END_RE.sub("", markup) if "</" in markup else markup
     # Bytes with an explicit encoding: lxml refuses str that declares its own encoding,
     # and a <meta charset> must not override the decoding already done.
@@ -30,8 +64,58 @@ def make_tree(markup: str) -> Element | None:
     try:
         root = etree.fromstring(cleaned.encode("utf-8", errors="replace"), parser=parser)
     except (etree.LxmlError, ValueError):
-        return None
-    return root  # None for a document with nothing in it
+        return None, False
+    last = parser.error_log.last_error
+    too_deep = last is not None and last.type_name == "ERR_RESOURCE_LIMIT"
+    return root, too_deep  # root is None for a document with nothing in it
+
+
+def make_page_tree(markup: str) -> tuple[Element | None, list[str]]:
+    """The tree of a whole page, and warnings about what could not be read as written.
+
+    A page nested deeper than libxml2 parses (which drops everything after the deep
+    part) is parsed again with the elements below :data:`DEPTH_LIMIT` levels flattened
+    (their text and links kept, their nesting not): what lies outside the deep part
+    reads as usual, and the article gets a warning.
+    """
+    root, too_deep = _parse(markup)
+    if not too_deep:
+        return root, []
+    root, still_too_deep = _parse(flatten_deep(markup, DEPTH_LIMIT))
+    warning = f"nested deeper than the parser reads: elements below {DEPTH_LIMIT} levels flattened"
+    if still_too_deep:
+        warning = "nested deeper than the parser reads: the page is cut at the deep part"
+    return root, [warning]
+
+
+def flatten_deep(markup: str, limit: int) -> str:
+    """``markup`` without the tags of elements nested deeper than ``limit`` (text kept).
+
+    Counts start and end tags as written (void elements, comments and raw-text elements
+    aside); links are kept at any depth so the deep part's links still count.
+    """
+    depth = 0
+    out: list[str] = []
+    last = 0
+    for token in _TOKEN_RE.finditer(markup):
+        name = token.group(3)
+        if name is None:
+            continue  # a comment or a raw-text element: kept as written
+        name = name.lower()
+        if name in _VOID:
+            continue
+        closing = token.group(2) == "/"
+        if closing:
+            drop = depth > limit and name not in _KEPT_DEEP
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            drop = depth > limit and name not in _KEPT_DEEP
+        if drop:
+            out.append(markup[last : token.start()])
+            last = token.end()
+    out.append(markup[last:])
+    return "".join(out)
 
 
 def text_content(element: Element) -> str:

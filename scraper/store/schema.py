@@ -75,6 +75,7 @@ TABLES: dict[str, TableSpec] = {
             "n_links": int,
             "canonical_url": str,
             "final_url": str,
+            "warnings": str,
         },
         pk="id",
         not_null=frozenset({"url"}),
@@ -285,6 +286,14 @@ def _canonical_final_skipped(db: Database) -> None:
 def _listed_unchanged(db: Database) -> None:
     """Runs count the articles skipped because their sitemap said they had not changed."""
     _ensure_table(db, "runs", TABLES["runs"])
+
+
+@MIGRATIONS(name="0008_parse_warnings")
+def _parse_warnings(db: Database) -> None:
+    """Articles record what the parser could not read as written (a page nested too deep)."""
+    articles = db.table("articles")
+    if "warnings" not in {column.lower() for column in articles.columns_dict}:
+        articles.add_column("warnings", str)
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:
