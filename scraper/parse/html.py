@@ -60,6 +60,11 @@ _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "ti
 _CHROME_TAGS = frozenset({"aside", "nav", "footer"})
 _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
+# What a page's source holds when its text (not a script) may show markup: an escaped
+# "<", or an element whose content is text whatever it looks like.
+_TEXT_MARKUP_RE = re.compile(
+    r"&(?:lt|LT|#0*60|#[xX]0*3[cC])|<(?:textarea|TEXTAREA|xmp|XMP|plaintext|PLAINTEXT|!\[CDATA\[)"
+)
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
 
@@ -77,9 +82,11 @@ class PostDetector(Protocol):
     ``markers``: substrings without which a script, attribute or text holds no escaped
     embed of the platform (only strings with one are unescaped and parsed).
     ``quote_markers``: substrings without which a paragraph quotes no post as text.
-    A detector may also say which elements it can claim, as a ``frozenset`` attribute
-    ``element_names``: when every detector does, the traversal offers them nothing else
-    (a detector without it is offered every element).
+    A detector may also say which elements it can claim, as a mapping ``element_names``
+    from element name to a regular expression that the element's lower-cased class, id
+    and attribute names must match (``None``: offer every such element). When every
+    detector says, the traversal offers them nothing else; a detector without it is
+    offered every element.
     """
 
     platform: str
@@ -238,13 +245,31 @@ class _Walker:
     quote_markers: tuple[str, ...] = ()
     #: The element names any detector may claim (``None``: a detector did not say).
     claimable: frozenset[str] | None = None
+    #: Per claimable name, what its class, id and attribute names must match to be offered.
+    claim_gates: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     #: Elements that need more than block and ``<br>`` handling, even without attributes.
     slow_tags: frozenset[str] | None = None
+    #: Whether the page may quote a post as text (else no paragraphs are built).
+    paragraphs_wanted: bool = True
+    #: Whether the page's text may show escaped markup (``&lt;``, a ``<textarea>``).
+    text_scan_wanted: bool = True
 
     def __post_init__(self) -> None:
         names = [getattr(d, "element_names", None) for d in self.detectors]
         if all(n is not None for n in names):
-            self.claimable = frozenset().union(*names)
+            patterns: dict[str, list[str] | None] = {}
+            for mapping in names:
+                for tag, pattern in mapping.items():
+                    known = patterns.setdefault(tag, [])
+                    if pattern is None or known is None:
+                        patterns[tag] = None
+                    else:
+                        known.append(pattern)
+            self.claim_gates = {
+                tag: re.compile("|".join(found)) if found is not None else None
+                for tag, found in patterns.items()
+            }
+            self.claimable = frozenset(patterns)
             self.slow_tags = self.claimable | OFFERED_TAGS | {"a"}
         self.markers = tuple(dict.fromkeys(m for d in self.detectors for m in d.markers))
         self.quote_markers = tuple(
@@ -259,7 +284,10 @@ class _Walker:
         """
         exits: list[tuple[Sighting | None, bool, bool, bool]] = []
         slow = self.slow_tags
-        visible = not escaped
+        # Paragraphs are only built on pages that may quote a post as text; other pages
+        # only look at text that may hold escaped markup (scripts, text showing "<").
+        paragraphs = self.paragraphs_wanted and not escaped
+        scan_text = self.text_scan_wanted and not escaped
         for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
             if event == "start":
                 self.order += 1
@@ -271,7 +299,7 @@ class _Walker:
                 self.chrome += is_chrome
                 if slow is not None and tag not in slow and _is_plain(element.attrib):
                     boundary = tag in _BLOCK_TAGS
-                    if visible:
+                    if paragraphs:
                         if boundary:
                             if self.run.parts:
                                 self.end_paragraph()
@@ -282,17 +310,30 @@ class _Walker:
                 is_hidden = tag in _HIDDEN_TAGS
                 self.hidden += is_hidden
                 exits.append((previous_scope, boundary, is_hidden, is_chrome))
-                if visible and element.text:
-                    self._text(element.text, tag)
+                text = element.text
+                if text and not escaped:
+                    if paragraphs:
+                        self._text(text, tag)
+                    elif tag == "script" or (scan_text and "<" in text):
+                        self._scan_text(text, tag)
                 continue
             if event == "end":
                 self.scope, boundary, is_hidden, is_chrome = exits.pop()
                 self.hidden -= is_hidden
                 self.chrome -= is_chrome
-                if boundary and visible and self.run.parts:
+                if boundary and paragraphs and self.run.parts:
                     self.end_paragraph()
-            if visible and element.tail:  # text after an element or comment
-                self._text(element.tail, None)
+            tail = element.tail
+            if tail and not escaped:  # text after an element or comment
+                if paragraphs:
+                    self._text(tail, None)
+                elif scan_text and "<" in tail:
+                    self._scan_text(tail, None)
+
+    def _scan_text(self, text: str, owner: str | None) -> None:
+        """Text on a page without quoted posts: only escaped markup is looked for."""
+        if self.scope is None and (owner == "script" or not self.hidden):
+            self._scan_escaped(text)
 
     def _enter(self, element: Element, escaped: bool) -> bool:
         """Offer one element to everyone; True when leaving it ends a paragraph."""
@@ -300,16 +341,15 @@ class _Walker:
         attrib = element.attrib
         boundary = tag in _BLOCK_TAGS
         if not escaped:
-            if boundary:
+            if boundary and self.run.parts:
                 self.end_paragraph()
-            elif tag == "br":
+            elif tag == "br" and self.paragraphs_wanted:
                 self.run.newline()
             if tag in OFFERED_TAGS or "itemprop" in attrib:
                 self.meta.offer(element)
                 if tag == "html":
                     self.page.lang = self.meta.lang
-        claimable = self.claimable
-        if self.scope is None and (claimable is None or tag in claimable):
+        if self.scope is None and self._offered(element, tag):
             for detector in self.detectors:
                 post = detector.detect(element, self.page)
                 if post is None or (escaped and not post.post_id):
@@ -329,6 +369,21 @@ class _Walker:
                 if "<" in value:
                     self._scan_escaped(value)
         return boundary
+
+    def _offered(self, element: Element, tag: str) -> bool:
+        """Whether any detector may claim ``element`` (its name, then its attributes)."""
+        if self.claimable is None:
+            return True
+        if tag not in self.claimable:
+            return False
+        gate = self.claim_gates[tag]
+        if gate is None:
+            return True
+        keys = element.keys()
+        if not keys:
+            return False
+        names = f"{element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
+        return gate.search(names.lower()) is not None
 
     def _link(self, element: Element, escaped: bool) -> None:
         href = element.get("href")
@@ -419,6 +474,10 @@ class PageFindings:
 def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
     """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
     walker = _Walker(detectors)
+    walker.paragraphs_wanted = any(marker in text for marker in walker.quote_markers)
+    walker.text_scan_wanted = (
+        any(m in text for m in walker.markers) and _TEXT_MARKUP_RE.search(text) is not None
+    )
     tree, warnings = make_page_tree(text)
     if tree is not None:
         walker.walk(tree, escaped=False)

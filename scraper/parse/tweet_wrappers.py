@@ -32,16 +32,13 @@ from scraper.parse.tree import Element
 from scraper.parse.tweet_markup import attr, read_tweet_markup, tweet_id
 from scraper.parse.urls import parse_status_url
 
-__all__ = ["detect_wrapped", "frame_tweet_id", "read_wrapped"]
+__all__ = ["WRAPPER_HINTS", "detect_wrapped", "frame_tweet_id", "read_wrapped"]
 
 # "tweet", "twitter" or "x-post" as a word of a class, id or data attribute (not "retweet").
 _TWEET_WORD_RE = re.compile(r"(?<![a-z])(?:tweet|twitter|x-post|xpost|x-embed)(?![a-z])")
 _CONSENT_RE = re.compile(
     r"consent|borlabs|brlbs|didomi|usercentrics|cookiebot|gdpr|privacy|click-to-load"
     r"|two-click|2-click|embed-placeholder|content-blocker"
-)
-_HINT_RE = re.compile(
-    "|".join((_TWEET_WORD_RE.pattern, _CONSENT_RE.pattern, "screenshot")), re.IGNORECASE
 )
 # Words of containers that carry a tweet word but show no single post.
 _NOT_A_POST_RE = re.compile(
@@ -58,6 +55,14 @@ _SERVICE_ATTRIBUTES = (
     "data-embed-type", "data-provider", "data-platform", "data-type", "data-service",
     "data-network", "data-embed", "data-source", "data-consent", "data-embed-provider",
 )  # fmt: skip
+#: What a wrapper's lower-cased class, id or attribute names hold (a cheap first test).
+WRAPPER_HINTS = (
+    "tweet|x-post|xpost|x-embed|screenshot|"
+    + _CONSENT_RE.pattern
+    + "|"
+    + "|".join(re.escape(name) for name in _SERVICE_ATTRIBUTES)
+)
+_HINT_RE = re.compile(WRAPPER_HINTS)
 # Elements inside which the platform's own markup is the post (read by the inner element).
 _STANDARD_MARKUP = ("blockquote", "iframe", "amp-twitter", "twitterwidget", "twitter-widget")
 #: A placeholder with more text than this is an article section, not a consent box.
@@ -125,12 +130,14 @@ def _strip_dashes(post: Post) -> Post:
 def detect_wrapped(element: Element, page: PageContext) -> Post | None:
     """The tweet a publisher's wrapper, placeholder or screenshot shows, else ``None``."""
     if element.tag != "figure":
-        attrib = element.attrib
-        if not attrib:
+        # One search over the class, id and data-* names rules out most elements.
+        keys = element.keys()
+        if not keys:
             return None
-        # One search over every attribute rules out most elements.
-        every = " ".join(attrib.keys()) + " " + " ".join(attrib.values())
-        if _HINT_RE.search(every) is None:
+        names = f"{element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
+        if "data-" in names:
+            names += " ".join(element.get(name) or "" for name in _SERVICE_ATTRIBUTES)
+        if _HINT_RE.search(names.lower()) is None:
             return None
     signs = _signs(element)
     tweet_word = _TWEET_WORD_RE.search(signs) is not None

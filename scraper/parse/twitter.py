@@ -16,7 +16,7 @@ The traversal (``scraper.parse.html``) marks posts found in escaped markup ``esc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 from scraper.model import Post
@@ -32,7 +32,12 @@ from scraper.parse.tweet_markup import (
     status_anchors,
     tweet_id,
 )
-from scraper.parse.tweet_wrappers import detect_wrapped, frame_tweet_id, read_wrapped
+from scraper.parse.tweet_wrappers import (
+    WRAPPER_HINTS,
+    detect_wrapped,
+    frame_tweet_id,
+    read_wrapped,
+)
 from scraper.parse.urls import (
     parse_status_url,
     posted_at_iso,
@@ -189,8 +194,13 @@ class TwitterDetector:
     platform = "twitter"
     #: Substrings without which a script or attribute holds no escaped tweet embed.
     markers: tuple[str, ...] = ("twitter-tweet", "twitter.com", "amp-twitter", "data-tweet")
-    #: The elements :meth:`detect` may claim.
-    element_names: frozenset[str] = _ID_CARRIERS | {"blockquote", "amp-twitter"}
+    #: The elements :meth:`detect` may claim, and what their class, id or attribute
+    #: names hold when it may (a Twitter class, a tweet id, a publisher's wrapper).
+    element_names: Mapping[str, str | None] = {
+        **dict.fromkeys(_ID_CARRIERS, "twitter|" + WRAPPER_HINTS),
+        **dict.fromkeys(("blockquote", "amp-twitter", "iframe", "figure"), None),
+        **dict.fromkeys(("twitterwidget", "twitter-widget"), None),
+    }
     #: A tweet quoted as text ends ``(@handle) Date``.
     quote_markers: tuple[str, ...] = ("(@",)
 
