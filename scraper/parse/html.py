@@ -247,6 +247,7 @@ class _Walker:
     claimable: frozenset[str] | None = None
     #: Per claimable name, what its class, id and attribute names must match to be offered.
     claim_gates: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    gate_answers: dict[str, bool] = field(default_factory=dict)
     #: Elements that need more than block and ``<br>`` handling, even without attributes.
     slow_tags: frozenset[str] | None = None
     #: Whether the page may quote a post as text (else no paragraphs are built).
@@ -382,8 +383,11 @@ class _Walker:
         keys = element.keys()
         if not keys:
             return False
-        names = f"{element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
-        return gate.search(names.lower()) is not None
+        names = f"{tag} {element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
+        known = self.gate_answers.get(names)
+        if known is None:  # pages repeat the same few class names many times
+            known = self.gate_answers[names] = gate.search(names.lower()) is not None
+        return known
 
     def _link(self, element: Element, escaped: bool) -> None:
         href = element.get("href")
@@ -475,8 +479,8 @@ def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
     """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
     walker = _Walker(detectors)
     walker.paragraphs_wanted = any(marker in text for marker in walker.quote_markers)
-    walker.text_scan_wanted = (
-        any(m in text for m in walker.markers) and _TEXT_MARKUP_RE.search(text) is not None
+    walker.text_scan_wanted = _TEXT_MARKUP_RE.search(text) is not None and any(
+        m in text for m in walker.markers
     )
     tree, warnings = make_page_tree(text)
     if tree is not None:
