@@ -62,9 +62,10 @@ _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 # What a page's source holds when its text (not a script) may show markup: an escaped
 # "<", or an element whose content is text whatever it looks like.
-_TEXT_MARKUP_RE = re.compile(
-    r"&(?:lt|LT|#0*60|#[xX]0*3[cC])|<(?:textarea|TEXTAREA|xmp|XMP|plaintext|PLAINTEXT|!\[CDATA\[)"
-)
+_TEXT_MARKUP_SIGNS = (
+    "&lt", "&LT", "&#60", "&#060", "&#x3c", "&#x3C", "&#X3C", "<textarea", "<TEXTAREA",
+    "<xmp", "<XMP", "<plaintext", "<PLAINTEXT", "CDATA[",
+)  # fmt: skip
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
 
@@ -479,9 +480,8 @@ def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
     """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
     walker = _Walker(detectors)
     walker.paragraphs_wanted = any(marker in text for marker in walker.quote_markers)
-    walker.text_scan_wanted = _TEXT_MARKUP_RE.search(text) is not None and any(
-        m in text for m in walker.markers
-    )
+    # Substring tests (not one regular expression): each runs at memory speed.
+    walker.text_scan_wanted = any(sign in text for sign in _TEXT_MARKUP_SIGNS)
     tree, warnings = make_page_tree(text)
     if tree is not None:
         walker.walk(tree, escaped=False)
