@@ -5,7 +5,7 @@ Reads every page of ``../shared/corpus/pages`` into memory, then times, alternat
 ``scraper.parse.parse_document`` of the same bytes with the page's ``url_hint`` as base.
 Prints pages/s of each and the ratio; ``--profile`` prints a cProfile summary of one
 ``parse_document`` pass instead. ``--big MB`` measures peak memory of parsing one page of
-about that size (the corpus pages concatenated into one body), in a child process.
+about that size (the corpus pages concatenated into one body), in a fresh child process.
 
     .venv/bin/python bench/bench_parse.py [--corpus ../shared/corpus] [--rounds 3]
     .venv/bin/python bench/bench_parse.py --profile
@@ -15,6 +15,7 @@ about that size (the corpus pages concatenated into one body), in a child proces
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import csv
 import io
@@ -50,10 +51,8 @@ def time_lxml(pages: list[Page]) -> float:
     parser = HTMLParser(huge_tree=True)
     started = time.perf_counter()
     for _, data, _ in pages:
-        try:
+        with contextlib.suppress(etree.LxmlError, ValueError):
             document_fromstring(data, parser=parser)
-        except (etree.LxmlError, ValueError):
-            pass
     return time.perf_counter() - started
 
 
@@ -78,13 +77,15 @@ def profile(pages: list[Page], limit: int) -> str:
     return out.getvalue()
 
 
-def big_page(pages: list[Page], megabytes: int) -> bytes:
-    """One HTML page of about ``megabytes`` MB: the corpus pages' bodies, repeated."""
+def big_page(corpus: Path, megabytes: int) -> bytes:
+    """One HTML page of about ``megabytes`` MB: the corpus pages' bytes, read one by one."""
     target = megabytes * 1_000_000
     parts: list[bytes] = [b"<html><head><title>big</title></head><body>"]
     size = 0
+    paths = sorted((corpus / "pages").rglob("*.htm*"))
     while size < target:
-        for _, data, _ in pages:
+        for path in paths:
+            data = path.read_bytes()
             parts.append(data)
             size += len(data)
             if size >= target:
@@ -93,13 +94,19 @@ def big_page(pages: list[Page], megabytes: int) -> bytes:
     return b"".join(parts)
 
 
+def _rss_mib() -> int:
+    """The resident set size now, in MiB (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+
 def measure_big(corpus: Path, megabytes: int) -> int:
     """Parse one big page in a child process and print its size, time and peak RSS."""
     if os.environ.get("BENCH_PARSE_CHILD") != "1":
         env = dict(os.environ, BENCH_PARSE_CHILD="1")
         command = [sys.executable, __file__, "--corpus", str(corpus), "--big", str(megabytes)]
         return subprocess.run(command, env=env, check=False).returncode
-    data = big_page(read_pages(corpus), megabytes)
+    data = big_page(corpus, megabytes)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     article = parse_document(data, source="big.html")
@@ -107,8 +114,9 @@ def measure_big(corpus: Path, megabytes: int) -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(
         f"page: {len(data) / 1e6:.1f} MB  parse: {seconds:.1f}s  posts: {len(article.posts)}  "
-        f"links: {len(article.links)}  peak RSS: {peak / 1024:.0f} MiB "
-        f"(before parsing: {before / 1024:.0f} MiB)"
+        f"links: {len(article.links)}  peak RSS of the process: {peak / 1024:.0f} MiB "
+        f"(peak before parsing, building the page: {before / 1024:.0f} MiB; "
+        f"RSS once parsed: {_rss_mib()} MiB)"
     )
     return 0
 
@@ -138,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         full.append(time_parse(pages))
     n, mb = len(pages), sum(len(d) for _, d, _ in pages) / 1e6
     lxml_s, parse_s = min(bare), min(full)
-    print(f"pages: {n} ({mb:.1f} MB), best of {args.rounds} rounds, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"pages: {n} ({mb:.1f} MB), best of {args.rounds} rounds, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print(f"lxml bare parse : {lxml_s:6.2f}s  {n / lxml_s:7.1f} pages/s")
     print(f"parse_document  : {parse_s:6.2f}s  {n / parse_s:7.1f} pages/s")
     print(f"ratio parse_document / lxml: {parse_s / lxml_s:.2f}x")

@@ -62,9 +62,10 @@ def _differences(before: Any, after: Any, path: str = "") -> Iterator[str]:
         for i, (a, b) in enumerate(zip(before, after, strict=True)):
             yield from _differences(a, b, f"{path}[{i}]")
     elif before != after:
-        yield f"{path}: {json.dumps(before, ensure_ascii=False)[:150]} -> " + json.dumps(
-            after, ensure_ascii=False
-        )[:150]
+        yield (
+            f"{path}: {json.dumps(before, ensure_ascii=False)[:150]} -> "
+            + json.dumps(after, ensure_ascii=False)[:150]
+        )
 
 
 def diff(before: Path, after: Path) -> int:

@@ -63,8 +63,8 @@ _WALK_EVENTS = ("start", "end", "comment", "pi")
 # What a page's source holds when its text (not a script) may show markup: an escaped
 # "<", or an element whose content is text whatever it looks like.
 _TEXT_MARKUP_SIGNS = (
-    "&lt", "&LT", "&#60", "&#060", "&#x3c", "&#x3C", "&#X3C", "<textarea", "<TEXTAREA",
-    "<xmp", "<XMP", "<plaintext", "<PLAINTEXT", "CDATA[",
+    b"&lt", b"&LT", b"&#60", b"&#060", b"&#x3c", b"&#x3C", b"&#X3C", b"<textarea",
+    b"<TEXTAREA", b"<xmp", b"<XMP", b"<plaintext", b"<PLAINTEXT", b"CDATA[",
 )  # fmt: skip
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
@@ -476,13 +476,16 @@ class PageFindings:
     warnings: list[str] = field(default_factory=list)
 
 
-def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
-    """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
+def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFindings:
+    """Parse ``markup`` (text, or UTF-8 bytes) once and walk it once: metadata, post
+    sightings and raw links."""
     walker = _Walker(detectors)
-    walker.paragraphs_wanted = any(marker in text for marker in walker.quote_markers)
+    raw = markup.encode("utf-8", errors="replace") if isinstance(markup, str) else markup
+    walker.paragraphs_wanted = any(m.encode() in raw for m in walker.quote_markers)
     # Substring tests (not one regular expression): each runs at memory speed.
-    walker.text_scan_wanted = any(sign in text for sign in _TEXT_MARKUP_SIGNS)
-    tree, warnings = make_page_tree(text)
+    walker.text_scan_wanted = any(sign in raw for sign in _TEXT_MARKUP_SIGNS)
+    del markup  # the tree is built from the bytes alone
+    tree, warnings = make_page_tree(raw)
     if tree is not None:
         walker.walk(tree, escaped=False)
         walker.end_paragraph()

@@ -42,27 +42,41 @@ _VOID = frozenset(
     ]
 )
 _KEPT_DEEP = frozenset({"a"})
+_TOO_DEEP = "nested deeper than the parser reads"
 # libxml2 drops what follows </body> or </html>; browsers show it, so those tags go.
-_DOCUMENT_END_RE = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+_DOCUMENT_END_RE = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
 
 
-def make_tree(markup: str) -> Element | None:
+def make_tree(markup: str | bytes) -> Element | None:
     """The one parse of a page (or escaped fragment), or ``None`` when nothing is in it.
 
-    lxml's plain elements, not ``lxml.html``'s: those are looked up by a Python function
-    for every element touched, which cost more than the parse itself.
+    ``markup`` is text, or UTF-8 bytes. lxml's plain elements, not ``lxml.html``'s: those
+    are looked up by a Python function for every element touched, which cost more than
+    the parse itself.
     """
     return _parse(markup)[0]
 
 
-def _parse(markup: str) -> tuple[Element | None, bool]:
+def _without_document_end(data: bytes) -> bytes:
+    """``data`` without ``</body>`` and ``</html>`` when something follows them (libxml2
+    drops what follows; browsers show it). A page that ends there is left as it is."""
+    first = _DOCUMENT_END_RE.search(data)
+    if first is None or not _DOCUMENT_END_RE.sub(b"", data[first.start() :]).strip():
+        return data
+    return _DOCUMENT_END_RE.sub(b"", data)
+
+
+def _parse(markup: str | bytes) -> tuple[Element | None, bool]:
     """The tree of ``markup`` and whether libxml2 stopped at its nesting limit."""
-    cleaned = _DOCUMENT_END_RE.sub("", markup) if "</" in markup else markup
     # Bytes with an explicit encoding: lxml refuses str that declares its own encoding,
     # and a <meta charset> must not override the decoding already done.
+    if isinstance(markup, str):
+        markup = markup.encode("utf-8", errors="replace")
+    data = _without_document_end(markup)
+    del markup
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        root = etree.fromstring(cleaned.encode("utf-8", errors="replace"), parser=parser)
+        root = etree.fromstring(data, parser=parser)
     except (etree.LxmlError, ValueError):
         return None, False
     last = parser.error_log.last_error
@@ -70,7 +84,7 @@ def _parse(markup: str) -> tuple[Element | None, bool]:
     return root, too_deep  # root is None for a document with nothing in it
 
 
-def make_page_tree(markup: str) -> tuple[Element | None, list[str]]:
+def make_page_tree(markup: str | bytes) -> tuple[Element | None, list[str]]:
     """The tree of a whole page, and warnings about what could not be read as written.
 
     A page nested deeper than libxml2 parses (which drops everything after the deep
@@ -81,10 +95,12 @@ def make_page_tree(markup: str) -> tuple[Element | None, list[str]]:
     root, too_deep = _parse(markup)
     if not too_deep:
         return root, []
+    if isinstance(markup, bytes):  # the rare page this happens to is read as text once
+        markup = markup.decode("utf-8", errors="replace")
     root, still_too_deep = _parse(flatten_deep(markup, DEPTH_LIMIT))
-    warning = f"nested deeper than the parser reads: elements below {DEPTH_LIMIT} levels flattened"
+    warning = f"{_TOO_DEEP}: elements below {DEPTH_LIMIT} levels flattened"
     if still_too_deep:
-        warning = "nested deeper than the parser reads: the page is cut at the deep part"
+        warning = f"{_TOO_DEEP}: the page is cut at the deep part"
     return root, [warning]
 
 
