@@ -31,6 +31,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from lxml.html import HTMLParser, document_fromstring  # type: ignore[import-untyped,unused-ignore]
 
 from scraper.parse import parse_document
+from scraper.parse.encoding import decode_html
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 Page = tuple[str, bytes, str | None]
@@ -78,14 +79,15 @@ def profile(pages: list[Page], limit: int) -> str:
 
 
 def big_page(corpus: Path, megabytes: int) -> bytes:
-    """One HTML page of about ``megabytes`` MB: the corpus pages' bytes, read one by one."""
+    """One UTF-8 HTML page of about ``megabytes`` MB: the corpus pages, read one by one
+    (each decoded as the parser would and encoded as UTF-8: one page, one encoding)."""
     target = megabytes * 1_000_000
     parts: list[bytes] = [b"<html><head><title>big</title></head><body>"]
     size = 0
     paths = sorted((corpus / "pages").rglob("*.htm*"))
     while size < target:
         for path in paths:
-            data = path.read_bytes()
+            data = decode_html(path.read_bytes())[0].encode("utf-8")
             parts.append(data)
             size += len(data)
             if size >= target:

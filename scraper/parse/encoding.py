@@ -205,7 +205,14 @@ def utf8_markup(data: bytes, http_charset: str | None = None) -> tuple[bytes, st
     name, body = choose_encoding(data, http_charset)
     if name == "utf-8" and is_valid_utf8(body):
         return body, name
-    return body.decode(name, errors="replace").encode("utf-8", errors="replace"), name
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    view = memoryview(body)
+    pieces = []
+    for start in range(0, len(body), _CHUNK_BYTES):
+        last = start + _CHUNK_BYTES >= len(body)
+        text = decoder.decode(view[start : start + _CHUNK_BYTES], final=last)
+        pieces.append(text.encode("utf-8", errors="replace"))
+    return b"".join(pieces), name
 
 
 # Escaped markup as found in script strings and JSON: \u003c, \" and friends.
