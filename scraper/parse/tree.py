@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
@@ -14,8 +13,6 @@ __all__ = ["DEPTH_LIMIT", "Element", "make_page_tree", "make_tree", "text_conten
 Element = Any
 
 _STRING_VALUE = etree.XPath("string()")
-#: The parser is fed this much of a page at a time.
-_PIECE_BYTES = 1 << 20
 #: Elements nested deeper than this are flattened before parsing a page that libxml2
 #: refused to parse whole (it stops at 2048 levels and drops the rest of the page).
 DEPTH_LIMIT = 1000
@@ -61,35 +58,30 @@ def make_tree(markup: str | bytes) -> Element | None:
     return _parse(markup)[0]
 
 
-def _pieces(data: bytes) -> Iterator[bytes]:
-    """``data`` in pieces of at most 1 MiB, without ``</body>`` and ``</html>`` when
-    something follows them (libxml2 drops what follows; browsers show it). Pieces, so a
-    big page is not copied whole."""
-    view = memoryview(data)
+def _without_document_end(data: bytes) -> bytes:
+    """``data`` without ``</body>`` and ``</html>`` when something follows them (libxml2
+    drops what follows; browsers show it). A page that ends there is not copied."""
     first = _DOCUMENT_END_RE.search(data)
-    cuts: Iterator[re.Match[bytes]] = iter(())
-    if first is not None and _NOTHING_AFTER_RE.match(data, first.start()) is None:
-        cuts = _DOCUMENT_END_RE.finditer(data)
-    start = 0
-    for cut in [*cuts, None]:
-        end = len(data) if cut is None else cut.start()
-        for at in range(start, end, _PIECE_BYTES):
-            yield bytes(view[at : min(at + _PIECE_BYTES, end)])
-        if cut is not None:
-            start = cut.end()
+    if first is None or _NOTHING_AFTER_RE.match(data, first.start()) is not None:
+        return data
+    return _DOCUMENT_END_RE.sub(b"", data)
 
 
 def _parse(markup: str | bytes) -> tuple[Element | None, bool]:
-    """The tree of ``markup`` and whether libxml2 stopped at its nesting limit."""
+    """The tree of ``markup`` and whether libxml2 stopped at its nesting limit.
+
+    One ``fromstring`` call, not the feed interface: fed in pieces, libxml2 stops at its
+    depth limit without reporting it.
+    """
     # Bytes with an explicit encoding: lxml refuses str that declares its own encoding,
     # and a <meta charset> must not override the decoding already done.
     if isinstance(markup, str):
         markup = markup.encode("utf-8", errors="replace")
+    data = _without_document_end(markup)
+    del markup
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        for piece in _pieces(markup):
-            parser.feed(piece)
-        root = parser.close()
+        root = etree.fromstring(data, parser=parser)
     except (etree.LxmlError, ValueError):
         return None, False
     last = parser.error_log.last_error
