@@ -12,6 +12,7 @@ from site_server import Page, Site, article_html, serve_site
 
 from scraper.config import FetchConfig
 from scraper.fetch import Fetcher, FetchResult, make_fetch_client
+from scraper.net.guard import StaticDnsResolver
 
 USER_AGENT = "scraper-test/1.0 (+mailto:test@example.org)"
 CONFIG = FetchConfig(
@@ -157,13 +158,36 @@ async def test_robots_status_rules(robots: Page, expected: str, sleeps: Sleeps) 
     assert result.status == expected
 
 
-async def test_unreachable_robots_disallows() -> None:
-    """RFC 9309: robots.txt that cannot be reached at all means complete disallow."""
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens here once closed
-    result = await fetch_with(CONFIG, f"http://127.0.0.1:{port}/a.html")
-    assert result.status == "skipped"
+        return int(sock.getsockname()[1])  # nothing listens here once closed
+
+
+@pytest.mark.parametrize("category", ["connect", "dns", "blocked", "tls"])
+async def test_unreachable_robots_keeps_the_real_failure(category: str, base: str) -> None:
+    """robots.txt out of reach disallows the page (RFC 9309), recorded as the failure it was:
+    ``connect``, ``dns``, ``blocked`` or ``tls``, never ``skipped: robots.txt``."""
+    port = base.rsplit(":", 1)[1]
+    config, url = CONFIG, ""
+    dns = StaticDnsResolver({"intranet.test": "127.0.0.1"})
+    if category == "connect":
+        url = f"http://127.0.0.1:{closed_port()}/a.html"
+    elif category == "dns":
+        url = f"http://nowhere.test:{port}/a.html"
+    elif category == "blocked":
+        config, url = (
+            dataclasses.replace(CONFIG, allow_private=False),
+            f"http://intranet.test:{port}/a.html",
+        )
+    else:
+        url = f"https://127.0.0.1:{port}/a.html"  # TLS to a plain HTTP server
+    async with make_fetch_client(config, dns=dns) as client:
+        result = await Fetcher(config, client, sleep=Sleeps()).fetch(url)
+    assert result.status == "failed"
+    assert result.error is not None and result.error.startswith(f"{category}: ")
+    assert "robots.txt" in result.error
 
 
 async def test_robots_ignored_when_not_respected(site: Site, base: str) -> None:
