@@ -181,10 +181,22 @@ async def test_unreachable_robots_keeps_the_real_failure(category: str, base: st
             dataclasses.replace(CONFIG, allow_private=False),
             f"http://intranet.test:{port}/a.html",
         )
-    else:
-        url = f"https://127.0.0.1:{port}/a.html"  # TLS to a plain HTTP server
-    async with make_fetch_client(config, dns=dns) as client:
-        result = await Fetcher(config, client, sleep=Sleeps()).fetch(url)
+
+    async def plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    # answers a TLS handshake with plain text
+    server = await asyncio.start_server(plain, "127.0.0.1", 0)
+    if category == "tls":
+        url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/a.html"
+    try:
+        async with make_fetch_client(config, dns=dns) as client:
+            result = await Fetcher(config, client, sleep=Sleeps()).fetch(url)
+    finally:
+        server.close()
+        await server.wait_closed()
     assert result.status == "failed"
     assert result.error is not None and result.error.startswith(f"{category}: ")
     assert "robots.txt" in result.error
