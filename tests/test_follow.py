@@ -10,13 +10,17 @@ import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from resolver_world import RecordingSleep, Reply, SeenRequest, World, world
 from virtual_clock import clock, run_virtual
 
+from scraper.config import FetchConfig
+from scraper.fetch import Fetcher, FetchResult, make_fetch_client
 from scraper.model import Resolution
 from scraper.net.guard import DnsLookupError, StaticDnsResolver
 from scraper.resolve.batch import resolve_urls
+from scraper.resolve.resolver import Resolver
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -202,9 +206,13 @@ def test_queueing_for_a_host_slot_does_not_count_against_the_deadline() -> None:
             config = fake.config(concurrency=6, per_host=1, timeout=0.15)
             task = asyncio.create_task(resolve_urls(urls, config, dns=fake.dns))
             for _ in range(6):
-                go = await arrived.get()
+                next_request = asyncio.ensure_future(arrived.get())
+                await asyncio.wait({next_request, task}, return_when=asyncio.FIRST_COMPLETED)
+                if not next_request.done():  # the URLs ended early (a regression): no hang
+                    next_request.cancel()
+                    break
                 clock().advance(0.05)
-                go.set()
+                next_request.result().set()
             return await task, site.max_active
         finally:
             await fake.close()
@@ -297,3 +305,58 @@ async def test_temporary_dns_failure_is_not_cached(world: World) -> None:
     sleep = RecordingSleep()
     [result] = await resolve_urls([site.url("/x")], world.config(), dns=dns, sleep=sleep)
     assert result.status == "resolved" and dns.calls == 2 and len(sleep.waits) == 1
+
+
+def test_fetch_of_a_dripping_body_keeps_the_status_that_arrived() -> None:
+    """An article whose body drips past the deadline fails as ``timeout`` with its 200 kept."""
+
+    async def scenario() -> FetchResult:
+        fake = World()
+        try:
+            site = await fake.add("news.example")
+            ticks: asyncio.Queue[None] = asyncio.Queue()
+            dripped = asyncio.Event()
+
+            async def robots(request: SeenRequest, reply: Reply) -> None:
+                await reply.send(404)
+
+            async def slow(request: SeenRequest, reply: Reply) -> None:
+                await reply.raw(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    b"Content-Length: 4000\r\n\r\n<html>"
+                )
+                while True:
+                    dripped.set()
+                    await ticks.get()
+                    await reply.raw(b" ")
+
+            site.route("/robots.txt", robots)
+            site.route("/story", slow)
+            config = FetchConfig(allow_private=True, timeout=1.0)
+            async with make_fetch_client(config, dns=fake.dns) as client:
+                fetcher = Fetcher(config, client, sleep=RecordingSleep())
+                task = asyncio.create_task(fetcher.fetch(site.url("/story")))
+                for _ in range(5):
+                    await dripped.wait()
+                    dripped.clear()
+                    clock().advance(0.2)
+                    ticks.put_nowait(None)
+                await dripped.wait()
+                clock().advance(0.2)
+                ticks.put_nowait(None)
+                return await task
+        finally:
+            await fake.close()
+
+    result = run_virtual(scenario)
+    assert result.status == "failed" and result.http_status == 200
+    assert result.error is not None and result.error.startswith("timeout: ")
+    assert "body not read to the end" in result.error
+    assert result.final_url is not None and result.final_url.endswith("/story")
+
+
+async def test_follower_refuses_a_client_it_cannot_see_into() -> None:
+    """A client not made by make_client is refused with a clear message, not half used."""
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(TypeError, match="make_client"):
+            Resolver(World.config(), client)

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
-WATCHDOG_SECONDS = 60.0
+WATCHDOG_SECONDS = 20.0
 
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
@@ -46,7 +46,7 @@ def clock() -> VirtualClockLoop:
 
 
 def run_virtual(scenario: Callable[[], Awaitable[T]]) -> T:
-    """Run ``scenario()`` on a fresh :class:`VirtualClockLoop`; fail after a real minute."""
+    """Run ``scenario()`` on a fresh :class:`VirtualClockLoop`; fail after 20 real seconds."""
     with asyncio.Runner(loop_factory=VirtualClockLoop) as runner:
         loop = runner.get_loop()
         main = loop.create_task(_as_coroutine(scenario))
