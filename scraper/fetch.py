@@ -51,7 +51,7 @@ ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309: follow at least five
 #: robots.txt failures that mean its server could not be reached: the page is disallowed
 #: and recorded with that category (an error), not as a robots.txt skip.
-UNREACHABLE = frozenset({"dns", "connect", "tls", "blocked", "timeout", "invalid_url"})
+UNREACHABLE = frozenset({"dns", "connect", "tls", "blocked", "timeout"})
 #: Media types parsed as articles ("" is a response without a Content-Type: sniffed).
 ARTICLE_TYPES = frozenset(
     {"", "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown"}

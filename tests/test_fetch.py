@@ -202,6 +202,18 @@ async def test_unreachable_robots_keeps_the_real_failure(category: str, base: st
     assert "robots.txt" in result.error
 
 
+async def test_robots_redirect_loop_means_no_rules(sleeps: Sleeps) -> None:
+    """RFC 9309: robots.txt whose redirects never end is "unavailable": fetching is allowed."""
+    site = Site()
+    site.add("/robots.txt", Page(status=302, headers={"Location": "/robots-2.txt"}))
+    site.add("/robots-2.txt", Page(status=302, headers={"Location": "/robots.txt"}))
+    site.add("/a.html", Page(ARTICLE))
+    with serve_site(site) as base:
+        async with make_fetch_client(CONFIG) as client:
+            result = await Fetcher(CONFIG, client, sleep=sleeps).fetch(base + "/a.html")
+    assert result.status == "ok"
+
+
 async def test_robots_ignored_when_not_respected(site: Site, base: str) -> None:
     """With respect_robots = false, robots.txt is never requested."""
     config = dataclasses.replace(CONFIG, respect_robots=False)

@@ -5,9 +5,9 @@ The hops are walked by the network floor's one redirect follower
 ``Refresh`` header, meta refresh and script redirects, and known link wrappers (unwrapped
 without a request). This module says what the outcome means for a link: failures are
 data (a ``failed`` or ``blocked`` status, an ``error`` of the form ``"category: detail"``
-and the chain up to the failing hop; the chain's last hop is always where it ended), a
-rate limit or a long ``Retry-After`` leaves the URL ``pending`` for a later run, and so
-does a host whose breaker opened (its URLs fail at once, due again in an hour).
+and the chain up to the failing hop; the chain's last hop is always where it ended); a
+rate limit or a long ``Retry-After`` leaves the URL ``pending`` for a later run; the URLs
+of a host whose breaker opened fail at once with the host's failure, due again in an hour.
 
 Limits: ``concurrency`` URLs on the network at once, ``per_host`` requests to one host, and
 a whole-URL deadline (``timeout``) over every hop's network time. A URL waiting before a
