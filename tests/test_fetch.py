@@ -8,7 +8,9 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from resolver_world import Reply, SeenRequest, World
 from site_server import Page, Site, article_html, serve_site
+from virtual_clock import clock, run_virtual
 
 from scraper.config import FetchConfig
 from scraper.fetch import Fetcher, FetchResult, make_fetch_client
@@ -51,7 +53,6 @@ def site() -> Site:
     site.add("/flaky.html", Page(ARTICLE, fail_first=2))
     site.add("/broken.html", Page(b"no", "text/plain", status=500))
     site.add("/missing.html", Page(b"no", "text/plain", status=404))
-    site.add("/slow.html", Page(ARTICLE, delay=1.0))
     for n in range(6):
         site.add(f"/s/{n}.html", Page(ARTICLE, delay=0.05))
     return site
@@ -262,9 +263,43 @@ async def test_body_cap(base: str) -> None:
     assert result.error is not None and result.error.startswith("body_too_large:")
 
 
-async def test_whole_request_deadline(base: str) -> None:
-    """A page slower than the timeout fails as `timeout` (no retry of the deadline)."""
-    result = await fetch_with(dataclasses.replace(CONFIG, timeout=0.3), base + "/slow.html")
+def test_whole_request_deadline() -> None:
+    """A page that never answers fails as `timeout` once the deadline has passed (virtual
+    clock: not a moment before), and the deadline is not retried."""
+
+    async def scenario() -> tuple[FetchResult, bool]:
+        fake = World()
+        try:
+            site = await fake.add("news.example")
+            asked = asyncio.Event()
+
+            async def robots(request: SeenRequest, reply: Reply) -> None:
+                await reply.send(404)
+
+            async def silent(request: SeenRequest, reply: Reply) -> None:
+                asked.set()
+                await asyncio.Event().wait()  # never answers
+
+            site.route("/robots.txt", robots)
+            site.route("/slow.html", silent)
+            config = dataclasses.replace(CONFIG, timeout=0.3)
+            async with make_fetch_client(config, dns=fake.dns) as client:
+                task = asyncio.create_task(
+                    Fetcher(config, client, sleep=Sleeps()).fetch(site.url("/slow.html"))
+                )
+                await asked.wait()
+                clock().advance(0.25)
+                await asyncio.sleep(0)
+                early = task.done()
+                clock().advance(0.1)
+                result = await task
+            assert [r.path for r in site.requests] == ["/robots.txt", "/slow.html"]
+            return result, early
+        finally:
+            await fake.close()
+
+    result, done_early = run_virtual(scenario)
+    assert not done_early
     assert result.status == "failed"
     assert result.error is not None and result.error.startswith("timeout:")
 

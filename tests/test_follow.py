@@ -18,7 +18,16 @@ from virtual_clock import clock, run_virtual
 from scraper.config import FetchConfig
 from scraper.fetch import Fetcher, FetchResult, make_fetch_client
 from scraper.model import Resolution
-from scraper.net.guard import DnsLookupError, StaticDnsResolver
+from scraper.net.breaker import HostBreaker, HostDown
+from scraper.net.chain import error_category
+from scraper.net.guard import (
+    AddressGuard,
+    BlockedAddressError,
+    DnsLookupError,
+    StaticDnsResolver,
+    TlsError,
+)
+from scraper.net.retry import is_retryable
 from scraper.resolve.batch import resolve_urls
 from scraper.resolve.resolver import Resolver
 
@@ -360,3 +369,57 @@ async def test_follower_refuses_a_client_it_cannot_see_into() -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(TypeError, match="make_client"):
             Resolver(World.config(), client)
+
+
+def test_breaker_opens_after_consecutive_connection_failures_only() -> None:
+    """Five refusals in a row open a host's breaker; an answer resets the count; TLS,
+    blocked addresses and other hosts do not count."""
+    breaker = HostBreaker(threshold=5)
+    refused = httpx.ConnectError("refused")
+    for _ in range(4):
+        breaker.failed("a.example", refused)
+    breaker.succeeded("a.example")  # any answer: the streak starts again
+    for _ in range(4):
+        breaker.failed("a.example", refused)
+        breaker.failed("a.example", TlsError("bad certificate"))
+        breaker.failed("a.example", BlockedAddressError("no", host="a", address="10.0.0.1"))
+    breaker.check("a.example")  # still closed: four in a row
+    breaker.failed("a.example", refused)
+    with pytest.raises(HostDown) as down:
+        breaker.check("a.example")
+    assert down.value.category == "connect" and error_category(down.value) == "connect"
+    assert not is_retryable(down.value)
+    breaker.check("b.example")  # other hosts are not affected
+    breaker.failed("c.example", httpx.ConnectTimeout("slow"))
+    assert not breaker.is_down("c.example")
+
+
+async def test_guard_shares_one_lookup_per_name_in_flight() -> None:
+    """Lookups of one name in flight together are one query; a missing name is asked once."""
+    release = asyncio.Event()
+
+    class Slow:
+        def __init__(self) -> None:
+            self.queries: list[str] = []
+
+        async def resolve(self, host: str, port: int) -> list[str]:
+            self.queries.append(host)
+            await release.wait()
+            if host == "gone.example":
+                raise DnsLookupError(f"{host}: name not known", host=host)
+            return ["93.184.216.34"]
+
+    dns = Slow()
+    guard = AddressGuard(dns)
+    asking = [asyncio.ensure_future(guard.addresses("site.example", 80)) for _ in range(20)]
+    asking += [asyncio.ensure_future(guard.addresses("gone.example", 80)) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    answers = await asyncio.gather(*asking, return_exceptions=True)
+    assert answers[:20] == [["93.184.216.34"]] * 20
+    assert all(isinstance(a, DnsLookupError) for a in answers[20:])
+    assert sorted(dns.queries) == ["gone.example", "site.example"]
+    with pytest.raises(DnsLookupError):
+        await guard.addresses("GONE.example", 80)  # remembered for the run, any case
+    assert await guard.addresses("site.example", 80) == ["93.184.216.34"]
+    assert sorted(dns.queries) == ["gone.example", "site.example", "site.example"]
