@@ -259,6 +259,9 @@ async def test_dead_domain_costs_a_handful_of_lookups(world: World) -> None:
     assert {r.error_category for r in results} == {"dns"}
     assert len(dns.queries) <= 3
     assert sleep.waits == []
+    tripped = [r for r in results if r.next_attempt_at is not None]
+    assert len(tripped) >= 590  # the breaker opened after a few: due again in a later run
+    assert all("host down" in (r.error or "") for r in tripped)
 
 
 async def test_refusing_host_trips_its_breaker(world: World) -> None:
