@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -28,8 +29,9 @@ from scraper.net.guard import (
     TlsError,
 )
 from scraper.net.retry import is_retryable
+from scraper.net.transport import GuardedTransport
 from scraper.resolve.batch import resolve_urls
-from scraper.resolve.resolver import Resolver
+from scraper.resolve.resolver import Resolver, resolver_client
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -234,6 +236,23 @@ def test_queueing_for_a_host_slot_does_not_count_against_the_deadline() -> None:
 # -- dead hosts: one lookup, then a breaker -------------------------------------------
 
 
+class CountingTransport(httpx.AsyncBaseTransport):
+    """A transport that counts the requests it is handed, per host, before passing them on."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Count, then send with the inner transport."""
+        self.requests[request.url.host] += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()
+
+
 class CountingDns:
     """A DNS resolver that takes a turn of the loop per query and counts the queries."""
 
@@ -276,18 +295,21 @@ async def test_refusing_host_trips_its_breaker(world: World) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.9", 0))
         port = sock.getsockname()[1]  # nothing listens here once closed
-    dns = CountingDns({"down.example": "127.0.0.9", "site.example": site.ip})
+    dns = StaticDnsResolver({"down.example": "127.0.0.9", "site.example": site.ip})
+    transport = CountingTransport(GuardedTransport(AddressGuard(dns, allow_private=True)))
     urls = [f"http://down.example:{port}/{i}" for i in range(600)]
     urls += [site.url(f"/{i}") for i in range(20)]
     sleep = RecordingSleep()
-    results = await resolve_urls(urls, world.config(), dns=dns, sleep=sleep, now=fixed_now)
+    config = world.config()
+    async with resolver_client(config, transport=transport) as client:
+        results = await resolve_urls(urls, config, client=client, sleep=sleep, now=fixed_now)
     down = [r for r in results if "down.example" in r.url]
     up = [r for r in results if "site.example" in r.url]
     assert {r.status for r in up} == {"resolved"}
     assert {r.status for r in down} == {"failed"}
     assert {r.error_category for r in down} == {"connect"}
-    attempts = dns.queries.count("down.example")  # one lookup per connection attempt
-    assert attempts <= 20, attempts
+    # without the breaker: 600 URLs x 3 attempts; with it, about the first concurrency's worth
+    assert transport.requests["down.example"] <= 2 * config.concurrency
     tripped = [r for r in down if r.next_attempt_at is not None]
     assert len(tripped) >= 550
     assert all(datetime.fromisoformat(r.next_attempt_at or "") > NOW for r in tripped)

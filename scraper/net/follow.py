@@ -241,6 +241,7 @@ class Follower:
         self.breaker.check(host)
         await self.limiter.acquire(host, deadline)
         try:
+            self.breaker.check(host)  # it may have opened while this URL queued for the host
             # stream= skips httpx's body encoding; Host is ours to add then (userinfo in a
             # link is never turned into credentials: there is no auth step here)
             request = httpx.Request(
