@@ -99,7 +99,7 @@ class RunState:
             return
         batch, self.touched = self.touched, []
         now = iso_utc(utc_now())
-        with self.db.atomic():
+        with store.write_transaction(self.db):
             for url, code in batch:
                 store.save_not_modified(self.db, url=url, fetched_at=now, http_status=code)
 

@@ -234,7 +234,7 @@ def run_batch(
     sources = collect_sources(arguments, config.sources, sniff_lists=True)
     counts = RunCounts(sources=sources.total)
     with RunLock(config.database.path):
-        db = store.open_database(config.database.path)
+        db = store.open_database(config.database.path, writable=True)
         progress = Progress(enabled=options.progress)
         state = RunState(db, config, counts, progress.stage("parse", unit="doc"))
         run_id = store.start_run(db, iso_utc(utc_now()))

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from scraper.model import Article
 from scraper.shorteners import SHORTENER_HOSTS
 from scraper.store.posts import merge_posts, save_accounts, save_posts
+from scraper.store.transaction import write_transaction
 from scraper.store.urls import placeholders, save_urls
 from scraper.timestamps import iso_utc
 
@@ -85,7 +86,7 @@ def save_article(
     post_keys = [post.key for post in article.posts]
     citations = plan_citations(article)
     links = plan_links(article, post_keys)
-    with db.atomic():
+    with write_transaction(db):
         previous = db.execute(
             "SELECT id, content_sha256, updated_at FROM articles WHERE url = ?", [key]
         ).fetchone()
@@ -277,7 +278,7 @@ def save_failed_article(
     if not key:
         raise ValueError("a failed article needs a url or a source to be saved")
     seen_at = iso_utc(fetched_at)
-    with db.atomic():
+    with write_transaction(db):
         (article_id,) = db.execute(
             """
             INSERT INTO articles
@@ -296,7 +297,7 @@ def save_not_modified(
     db: Database, *, url: str, fetched_at: str, http_status: int = 304
 ) -> int | None:
     """Note that a known article answered "not modified"; return its id (``None`` if unknown)."""
-    with db.atomic():
+    with write_transaction(db):
         found = db.execute(
             "UPDATE articles SET fetched_at = ?, http_status = ?, error = NULL "
             "WHERE url = ? RETURNING id",

@@ -323,14 +323,15 @@ def ensure_schema(db: Database) -> None:
     ensure_views(db)
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, *, writable: bool = False) -> Database:
     """Open (or create) the SQLite database at ``path``, ready for writes and readers.
 
     Creates the parent directory, switches to WAL so a Datasette reader never blocks the
     writer, sets a busy timeout, ``synchronous=NORMAL`` and enforced foreign keys, then
     applies any pending migrations. The connection may be handed to a worker thread
     (``asyncio.to_thread``), one thread at a time. Raises
-    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database.
+    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database,
+    or, with ``writable``, cannot be written (checked now, before any work is done).
     """
     path = Path(path)
     try:
@@ -345,7 +346,23 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         ensure_schema(db)
+        if writable:
+            check_writable(db)
     except sqlite3.DatabaseError as error:
         conn.close()
         raise ScraperError(f"cannot open database {path}: {error}") from error
     return db
+
+
+def check_writable(db: Database) -> None:
+    """Raise ``sqlite3.OperationalError`` unless ``db`` can be written (a write, rolled back).
+
+    A read-only file opens, reads and even begins a transaction without complaint; only a
+    write tells, and a command should learn it before it fetches anything.
+    """
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        db.execute("ROLLBACK")
