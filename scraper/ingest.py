@@ -179,28 +179,60 @@ def _keyed_on(article: Article, url: str) -> Article:
 
 
 def ingest_files(state: RunState, files: Iterable[Path]) -> None:
-    """Read, parse and store every local file of the run."""
+    """Read, parse and store every local file of the run.
+
+    A file larger than ``[fetch] max_bytes`` (the cap on fetched pages) is skipped, not
+    read: it is recorded with a ``skipped: body_too_large`` error and counted as skipped.
+    """
+    cap = state.config.fetch.max_bytes
     for path in files:
         source = display_path(path)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                # one byte more than the cap tells an oversized file (even a growing one)
+                data = handle.read(cap + 1)
         except OSError as exc:
             state.counts.errors += 1
             log.error("cannot read %s: %s", source, exc.strerror or exc)
+            continue
+        if len(data) > cap:
+            skip_oversized(state, path, source, cap)
             continue
         state.counts.fetched += 1
         ingest_bytes(state, data, source=source)
 
 
+def skip_oversized(state: RunState, path: Path, source: str, cap: int) -> None:
+    """Record a local file over the size cap as skipped, with its size in the reason."""
+    try:
+        size = str(path.stat().st_size)
+    except OSError:
+        size = "more than"
+    error = f"skipped: body_too_large: file is {size} bytes, over max_bytes {cap}"
+    state.counts.skipped += 1
+    log.warning("%s: %s", source, error)
+    store.save_failed_article(
+        state.db,
+        source=source,
+        url=None,
+        fetched_at=iso_utc(utc_now()),
+        http_status=None,
+        error=error,
+    )
+
+
 def read_stdin(state: RunState, stream: BinaryIO) -> list[str]:
     """Standard input: a URL list (returned, to fetch) or one document (stored now).
 
-    A document read from stdin is stored under ``stdin:<first 12 hex of its SHA-256>``
-    unless it names its canonical URL, so two different piped documents never collide.
+    A list's lines that are not URLs are warned about, one problem each. A document read
+    from stdin is stored under ``stdin:<first 12 hex of its SHA-256>`` unless it names its
+    canonical URL, so two different piped documents never collide.
     """
     data = stream.read()
     if looks_like_url_list(data):
-        urls, _bad = parse_url_list(data.decode("utf-8-sig"))
+        urls, bad = parse_url_list(data.decode("utf-8-sig"))
+        for line in bad:
+            state.problem(f"stdin: not a URL: {line[:200]!r}")
         return urls
     if not data.strip():
         state.problem("stdin: empty, nothing to read")

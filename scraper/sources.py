@@ -5,9 +5,10 @@ http(s) URL, or ``-`` for standard input. This module also reads what expands in
 URLs: URL list files, RSS/Atom feeds and sitemaps (bytes in, URLs out; the fetching is
 done by :mod:`scraper.fetch`). Nothing here touches the network or the database.
 
-Standard input, and a file named on the command line, are *sniffed*: when every line that
-is not blank and not a ``#`` comment is an http(s) URL, it is a URL list; otherwise it is
-an article document.
+Standard input, and a file named on the command line, are *sniffed*: when the lines that
+are not blank and not a ``#`` comment are mostly http(s) URLs (at least twice as many as
+the other lines) and none is markup, it is a URL list, whose other lines are warned about
+one by one; otherwise it is an article document.
 """
 
 from __future__ import annotations
@@ -175,13 +176,19 @@ def parse_url_list(text: str) -> tuple[list[str], list[str]]:
 
 
 def looks_like_url_list(data: bytes) -> bool:
-    """Whether ``data`` is a URL list: UTF-8 text whose every non-comment line is a URL."""
+    """Whether ``data`` is a URL list: UTF-8 text of mostly URL lines and no markup.
+
+    A list may hold a few lines that are not URLs (a typo, a missing scheme); the run
+    warns about each. A text article that quotes a link has more prose than URLs.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
     urls, bad = parse_url_list(text)
-    return bool(urls) and not bad
+    if any(line.startswith("<") for line in bad):
+        return False
+    return bool(urls) and len(urls) >= 2 * len(bad)
 
 
 def _xml_root_name(data: bytes) -> str | None:
