@@ -40,9 +40,14 @@ TOUCH_BATCH = 500
 class RunCounts:
     """What one run did; stored in the ``runs`` table and printed as the summary line.
 
-    ``skipped``: pages not parsed because robots.txt forbids them or they are not articles
-    (PDFs, images); each is also in ``articles.error``. ``listed_unchanged``: known
-    articles not requested at all, their sitemap ``<lastmod>`` being older than our copy.
+    ``fetched``/``posts``/``links`` count what was read and parsed; the rest count what
+    changed in the database. Articles: ``new_articles``, ``changed_articles`` (content or
+    findings differ) and ``unchanged`` (same bytes, or parsed to what was stored);
+    ``not_modified`` (a 304) and ``listed_unchanged`` (known articles not requested at all,
+    their sitemap ``<lastmod>`` being older than our copy) are unchanged too. Posts and
+    links: new rows, rows changed (a post filled in; a link row replaced or removed) and
+    rows left as they were. ``skipped``: pages not parsed because robots.txt forbids them,
+    they are not articles (PDFs, images) or too large; each is also in ``articles.error``.
     """
 
     sources: int = 0
@@ -50,8 +55,15 @@ class RunCounts:
     not_modified: int = 0
     unchanged: int = 0
     new_articles: int = 0
+    changed_articles: int = 0
     posts: int = 0
+    new_posts: int = 0
+    changed_posts: int = 0
+    unchanged_posts: int = 0
     links: int = 0
+    new_links: int = 0
+    changed_links: int = 0
+    unchanged_links: int = 0
     urls_resolved: int = 0
     urls_failed: int = 0
     errors: int = 0
@@ -62,9 +74,36 @@ class RunCounts:
         """The counts the ``runs`` table records."""
         return {k: v for k, v in asdict(self).items() if k in RUN_COUNTS}
 
+    @property
+    def nothing_changed(self) -> bool:
+        """Whether the run left articles, posts, links and resolutions as they were."""
+        return not (
+            self.new_articles
+            or self.changed_articles
+            or self.new_posts
+            or self.changed_posts
+            or self.new_links
+            or self.changed_links
+            or self.urls_resolved
+        )
+
     def summary(self) -> str:
-        """A one-line human summary."""
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(self).items())
+        """A one-line human summary: what changed first, then what was read."""
+        unchanged = self.unchanged + self.not_modified + self.listed_unchanged
+        parts = ["nothing changed"] if self.nothing_changed else []
+        parts += [
+            f"articles {self.new_articles} new, {self.changed_articles} changed, "
+            f"{unchanged} unchanged",
+            f"posts {self.new_posts} new, {self.changed_posts} changed, "
+            f"{self.unchanged_posts} unchanged",
+            f"links {self.new_links} new, {self.changed_links} changed, "
+            f"{self.unchanged_links} unchanged",
+            f"urls {self.urls_resolved} resolved, {self.urls_failed} failed",
+            f"read: sources {self.sources}, fetched {self.fetched}, "
+            f"not modified {self.not_modified}, listed unchanged {self.listed_unchanged}, "
+            f"skipped {self.skipped}, errors {self.errors}",
+        ]
+        return "; ".join(parts)
 
 
 def display_path(path: Path) -> str:
@@ -168,8 +207,16 @@ def ingest_bytes(
         final_url=fetched.final_url if fetched else None,
     )
     counts.new_articles += int(result.new_article)
+    counts.changed_articles += int(result.changed and not result.new_article)
+    counts.unchanged += int(not result.changed)
     counts.posts += result.posts
+    counts.new_posts += result.new_posts
+    counts.changed_posts += result.changed_posts
+    counts.unchanged_posts += result.unchanged_posts
     counts.links += result.links
+    counts.new_links += result.new_links
+    counts.changed_links += result.changed_links
+    counts.unchanged_links += result.unchanged_links
 
 
 def _keyed_on(article: Article, url: str) -> Article:
