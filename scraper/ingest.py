@@ -149,6 +149,19 @@ class RunState:
         self.problems.append(message)
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A document on its way to the store: its bytes, where it came from, its SHA-256."""
+
+    data: bytes
+    source: str
+    digest: str
+    url: str | None = None
+    base_url: str | None = None
+    content_type: str | None = None
+    fetched: FetchResult | None = None
+
+
 def ingest_bytes(
     state: RunState,
     data: bytes,
@@ -164,29 +177,72 @@ def ingest_bytes(
     ``url`` (fetched pages) is the article's key, so the next run finds its validators
     under the URL it fetches; files are keyed by their canonical URL, else their path.
     """
-    counts = state.counts
+    document = prepare_document(
+        state,
+        data,
+        source=source,
+        url=url,
+        base_url=base_url,
+        content_type=content_type,
+        fetched=fetched,
+    )
+    if document is not None:
+        save_parsed(state, document, parse_or_error(document))
+
+
+def prepare_document(
+    state: RunState,
+    data: bytes,
+    *,
+    source: str,
+    url: str | None = None,
+    base_url: str | None = None,
+    content_type: str | None = None,
+    fetched: FetchResult | None = None,
+) -> Document | None:
+    """The document to parse, or ``None`` when its bytes are those stored last time."""
     digest = fetched.content_sha256 if fetched and fetched.content_sha256 else None
     digest = digest or hashlib.sha256(data).hexdigest()
     known = store.get_article_state(state.db, url or source)
-    now = iso_utc(utc_now())
     if known is not None and known.content_sha256 == digest:
-        counts.unchanged += 1
+        state.counts.unchanged += 1
         state.touch(known.url, (fetched.http_status if fetched else None) or 200)
-        return
+        return None
+    return Document(data, source, digest, url, base_url, content_type, fetched)
+
+
+def parse_or_error(document: Document) -> Article | Exception:
+    """Parse ``document`` (pure: safe on a worker thread); an exception is returned, not raised."""
     # Imported on first use: an incremental run that parses nothing starts faster.
     from scraper.parse import parse_document
 
     try:
-        article = parse_document(data, source=source, base_url=base_url, content_type=content_type)
+        return parse_document(
+            document.data,
+            source=document.source,
+            base_url=document.base_url,
+            content_type=document.content_type,
+        )
     except Exception as exc:  # parse promises not to raise: a bug must not end the run
+        log.debug("cannot parse %s", document.source, exc_info=True)
+        return exc
+
+
+def save_parsed(state: RunState, document: Document, parsed: Article | Exception) -> None:
+    """Save a parsed document (or record why it could not be parsed) and count the changes."""
+    counts = state.counts
+    source, url, fetched = document.source, document.url, document.fetched
+    now = iso_utc(utc_now())
+    if isinstance(parsed, Exception):
         counts.errors += 1
-        log.exception("cannot parse %s", source)
-        error = f"parse: {type(exc).__name__}: {exc}"
+        log.error("cannot parse %s: %s: %s", source, type(parsed).__name__, parsed)
+        error = f"parse: {type(parsed).__name__}: {parsed}"
         store.save_failed_article(
             state.db, source=source, url=url, fetched_at=now, http_status=None, error=error
         )
         return
     state.parse_stage.advance()
+    article = parsed
     canonical_url = article.url
     if url is not None:
         article = _keyed_on(article, url)
@@ -197,8 +253,8 @@ def ingest_bytes(
         source=source,
         fetched_at=now,
         http_status=fetched.http_status if fetched else None,
-        content_type=content_type,
-        content_sha256=digest,
+        content_type=document.content_type,
+        content_sha256=document.digest,
         etag=fetched.etag if fetched else None,
         last_modified=fetched.last_modified if fetched else None,
         shorteners=shortener_hosts(config.resolver.shorteners),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,3 +143,73 @@ def test_local_file_over_max_bytes_is_skipped_with_its_reason(tmp_path: Path) ->
         == f"skipped: body_too_large: file is {big.stat().st_size} bytes, over max_bytes {limit}"
     )
     assert rows(db, "select count(*) from posts") == [(1,)]
+
+
+# -------------------------------------------------------------- parsing off the loop
+
+
+def test_a_slow_parse_does_not_hold_up_the_fetches_in_flight(
+    news_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the first page's parse is stuck, the loop still brings the second page in."""
+    from scraper import parse, store
+
+    arrivals: Counter[str] = Counter()
+    both_arrived = threading.Event()
+    real_state = store.get_article_state
+    real_parse = parse.parse_document
+
+    def watching_state(db: Any, url: str) -> Any:
+        # looked up once before a page's request (validators) and once when its body is in
+        arrivals[url] += 1
+        if sum(1 for n in arrivals.values() if n >= 2) >= 2:
+            both_arrived.set()
+        return real_state(db, url)
+
+    outcomes: list[bool] = []
+
+    def stuck_first_parse(data: bytes, **options: Any) -> Any:
+        if not outcomes:
+            # an Event, not a timer: returns at once when the loop delivered the other page
+            outcomes.append(both_arrived.wait(timeout=20))
+        return real_parse(data, **options)
+
+    monkeypatch.setattr(store, "get_article_state", watching_state)
+    monkeypatch.setattr(parse, "parse_document", stuck_first_parse)
+    counts = run(
+        make_config(tmp_path / "c.db"), *(f"{news_base}/articles/{n}.html" for n in (1, 2))
+    )
+    assert outcomes == [True]
+    assert counts.new_articles == 2
+
+
+async def test_the_parse_backlog_is_bounded(tmp_path: Path) -> None:
+    """`room` waits while `backlog` pages are being parsed, and returns when one is stored."""
+    from scraper import store
+    from scraper.crawl import Job
+    from scraper.fetch import FetchResult
+    from scraper.ingest import RunState, parse_or_error
+    from scraper.ingest_loop import Ingester
+    from scraper.progress import Progress
+
+    db = store.open_database(tmp_path / "c.db")
+    state = RunState(
+        db, make_config(tmp_path / "c.db"), RunCounts(), Progress(enabled=False).stage("p")
+    )
+    release = threading.Event()
+
+    def held_parse(document: Any) -> Any:
+        release.wait(timeout=20)
+        return parse_or_error(document)
+
+    async with Ingester(state, backlog=1, parse=held_parse) as ingester:
+        body = article_html(3, total=5).replace(b"@BASE@", b"https://news.example")
+        result = FetchResult(url="https://news.example/3", status="ok", body=body)
+        ingester.deliver(Job("https://news.example/3", "article"), result)
+        waiting = asyncio.ensure_future(ingester.room())
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        release.set()
+        await waiting
+    assert state.counts.new_articles == 1
+    db.close()
