@@ -60,8 +60,8 @@ MAX_SITEMAP_DEPTH = 3
 #: A decompressed sitemap larger than this is cut off (a gzip bomb stays small).
 MAX_SITEMAP_BYTES = 60_000_000
 _URL_LINE = re.compile(r"https?://\S+", re.IGNORECASE)
-# Sniffing a URL list reads at most this much of a file named on the command line.
-_MAX_LIST_SNIFF_BYTES = 50_000_000
+# A file named on the command line is a URL list or not by its first lines: this many bytes.
+_LIST_SNIFF_BYTES = 65_536
 
 DocumentKind = Literal["feed", "sitemap", "sitemapindex", "document"]
 
@@ -369,12 +369,15 @@ def expand_path(source: str) -> list[Path]:
 
 
 def _is_url_list_file(path: Path) -> bool:
+    # Its head decides: reading a whole big article (or list) twice would double its cost.
     try:
-        if path.stat().st_size > _MAX_LIST_SNIFF_BYTES:
-            return False
-        return looks_like_url_list(path.read_bytes())
+        with path.open("rb") as handle:
+            head = handle.read(_LIST_SNIFF_BYTES + 1)
     except OSError:
         return False  # reported when the file is read as an article
+    if len(head) > _LIST_SNIFF_BYTES:
+        head = head[: head.rfind(b"\n", 0, _LIST_SNIFF_BYTES) + 1]  # whole lines only
+    return looks_like_url_list(head)
 
 
 def _is_feed_file(path: Path) -> bool:

@@ -213,3 +213,16 @@ async def test_the_parse_backlog_is_bounded(tmp_path: Path) -> None:
         await waiting
     assert state.counts.new_articles == 1
     db.close()
+
+
+def test_a_long_url_list_file_is_known_by_its_head(tmp_path: Path) -> None:
+    """A URL list bigger than the sniffed head is still a list; a big article is not."""
+    from scraper.config import SourcesConfig as Sources
+    from scraper.sources import collect_sources
+
+    listing = tmp_path / "urls.txt"
+    listing.write_text("".join(f"https://a.example/{n}\n" for n in range(20_000)), "utf-8")
+    prose = tmp_path / "article.txt"
+    prose.write_text("A long article.\n" * 20_000 + "https://t.co/abc\n", "utf-8")
+    found = collect_sources([str(listing), str(prose)], Sources(paths=[]), sniff_lists=True)
+    assert (found.url_files, found.files) == ([listing], [prose])

@@ -162,6 +162,8 @@ def save_article(
 
 def compare_links(stored: list[LinkRow], planned: list[LinkRow]) -> tuple[int, int, int]:
     """New, changed and unchanged link rows, by position; a removed row counts as changed."""
+    if not stored:  # a new article: no need to index its (possibly very many) rows
+        return len(planned), 0, 0
     before = {row[0]: row for row in stored}
     after = {row[0]: row for row in planned}
     new = sum(1 for position in after if position not in before)
@@ -254,10 +256,11 @@ def _replace_children(
     db.conn.executemany(
         "INSERT INTO links (article_id, position, url_id, post_id, text, context) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [
+        # a generator: a page of many links is not copied once more into a list
+        (
             (article_id, position, url_ids[url], post_key, text, context)
             for position, url, post_key, text, context in links
-        ],
+        ),
     )
 
 
