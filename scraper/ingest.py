@@ -2,8 +2,9 @@
 
 :func:`ingest_bytes` is the step every document goes through, whether it was read from a
 file, from stdin or fetched: unless its bytes are the ones stored last time, it is
-parsed and saved in one transaction. :func:`record_fetch` routes a fetch result (a page,
-a 304, a skip or a failure) to the right store call. :class:`RunState` is what the
+parsed and saved in one transaction (:mod:`scraper.ingest_loop` does the same for fetched
+pages with the parse off the event loop). :func:`record_fetch` routes a fetch result that
+is not a page (a 304, a skip or a failure) to the right store call. :class:`RunState` is what the
 stages of a run share: the database, the config, the counts and the progress.
 """
 
@@ -347,21 +348,15 @@ def read_stdin(state: RunState, stream: BinaryIO) -> list[str]:
 
 
 def record_fetch(state: RunState, job: Job, result: FetchResult) -> None:
-    """Store what fetching an article gave (or note the failure of a feed)."""
+    """Store what fetching an article gave when it is not a page: a 304, a skip, a failure.
+
+    Pages go through :class:`scraper.ingest_loop.Ingester`, which parses them off the loop.
+    """
     counts = state.counts
     now = iso_utc(utc_now())
     if result.status == "ok" and result.body is not None:
-        counts.fetched += 1
-        ingest_bytes(
-            state,
-            result.body,
-            source=job.url,
-            url=job.url,
-            base_url=result.final_url,
-            content_type=result.content_type,
-            fetched=result,
-        )
-    elif result.status == "not_modified":
+        raise ValueError(f"{job.url}: a page is ingested, not recorded")
+    if result.status == "not_modified":
         counts.not_modified += 1
         state.touch(job.url, 304)
     elif job.role == "feed":
