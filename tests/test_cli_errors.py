@@ -104,7 +104,13 @@ def test_export_refuses_to_write_over_the_database(tmp_path: Path) -> None:
     db = build_db(tmp_path / "c.db")
     before = db.read_bytes()
     (tmp_path / "link.db").symlink_to(db)
-    for target in (db, tmp_path / "link.db", tmp_path / "sub" / ".." / "c.db"):
+    (tmp_path / "hard.db").hardlink_to(db)
+    for target in (
+        db,
+        tmp_path / "link.db",
+        tmp_path / "hard.db",
+        tmp_path / "sub" / ".." / "c.db",
+    ):
         result = invoke("export", "--db", str(db), "-o", str(target))
         assert_one_line_error(result, 2, "database")
     result = invoke("export", "--db", str(db), "-o", f"{db}-wal")
