@@ -52,7 +52,7 @@ def run_ours(
     import asyncio
 
     from scraper.config import ResolverConfig
-    from scraper.resolve import resolve_urls
+    from scraper.resolve.batch import resolve_urls
 
     config = ResolverConfig(
         allow_private=True,
@@ -175,7 +175,7 @@ DISTRIBUTIONS = {
 
 # imported before the clock starts (compare_resolvers' "imports excluded")
 IMPORTS = {
-    "ours": ("scraper.resolve", "scraper.resolve_pool"),
+    "ours": ("scraper.resolve", "scraper.resolve.pool"),
     "ours-1": ("scraper.resolve",),
     "aiohttp": ("aiohttp",),
     "minet": ("minet.executors",),
@@ -227,8 +227,8 @@ def _helpers_started(tool: str, workers: int, urls: int) -> int:
     if tool != "ours":  # the competitors' interpreter may not have scraper at all
         return 0
     from scraper.config import ResolverConfig
-    from scraper.resolve import POOL_MIN_URLS
-    from scraper.resolve_pool import pool_size
+    from scraper.resolve.batch import POOL_MIN_URLS
+    from scraper.resolve.pool import pool_size
 
     if urls < POOL_MIN_URLS:
         return 0

@@ -6,14 +6,13 @@ Per-item failures are recorded in the database and counted; they never end the r
 
 URLs are fetched by :class:`scraper.crawl.Crawl` (a queue and a pool of workers; feeds
 and sitemaps expanded as they arrive; every URL fetched at most once per run). Each
-fetched article is parsed and stored at once, in its own transaction, so a crash loses
-at most the pages in flight.
+fetched article is parsed (on a worker thread) and stored at once, in its own
+transaction, so a crash loses at most the pages in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,22 +24,15 @@ import sqlite_utils
 from scraper import store
 from scraper.config import Config
 from scraper.crawl import Crawl, Job, Role
-from scraper.fetch import Fetcher, make_fetch_client
-from scraper.ingest import (
-    RunCounts,
-    RunState,
-    ingest_files,
-    iso,
-    read_stdin,
-    record_fetch,
-    utc_now,
-)
-from scraper.limits import Sleep
+from scraper.fetch import make_fetch_client
+from scraper.ingest import RunCounts, RunState, ingest_files, read_stdin
+from scraper.ingest_loop import Ingester, PacedFetcher
 from scraper.lock import RunLock
 from scraper.model import Resolution
-from scraper.netguard import DnsResolver
+from scraper.net.guard import DnsResolver
+from scraper.net.limits import Sleep
 from scraper.progress import Progress
-from scraper.resolve import resolve_urls
+from scraper.resolve.batch import resolve_urls
 from scraper.shorteners import shortener_hosts
 from scraper.sources import (
     SourceSet,
@@ -49,6 +41,7 @@ from scraper.sources import (
     read_url_file,
     unchanged_since,
 )
+from scraper.timestamps import iso_utc, utc_now
 
 __all__ = ["RunCounts", "RunOptions", "resolve_into_db", "run_batch", "urls_to_resolve"]
 
@@ -92,18 +85,23 @@ async def crawl(
         state.counts.listed_unchanged += 1
         return True
 
-    async with make_fetch_client(config.fetch, dns=dns) as client:
-        fetcher = Fetcher(
+    # pages are parsed off the loop (scraper.ingest_loop), so fetches in flight keep moving
+    async with (
+        make_fetch_client(config.fetch, dns=dns) as client,
+        Ingester(state, backlog=2 * config.fetch.concurrency) as ingester,
+    ):
+        fetcher = PacedFetcher(
             config.fetch,
             client,
             retries=config.resolver.retries,
             retry_after_max=config.resolver.retry_after_max,
             sleep=sleep,
+            pace=ingester.room,
         )
         frontier = Crawl(
             fetcher,
             validators=validators,
-            deliver=functools.partial(record_fetch, state),
+            deliver=ingester.deliver,
             problem=state.problem,
             per_host=config.fetch.per_host,
             stage=stage,
@@ -235,10 +233,10 @@ def run_batch(
     sources = collect_sources(arguments, config.sources, sniff_lists=True)
     counts = RunCounts(sources=sources.total)
     with RunLock(config.database.path):
-        db = store.open_database(config.database.path)
+        db = store.open_database(config.database.path, writable=True)
         progress = Progress(enabled=options.progress)
         state = RunState(db, config, counts, progress.stage("parse", unit="doc"))
-        run_id = store.start_run(db, iso(utc_now()))
+        run_id = store.start_run(db, iso_utc(utc_now()))
         status = "failed"
         try:
             with progress.logging_redirected():
@@ -257,7 +255,7 @@ def run_batch(
                 status=status,
                 counts=counts.stored(),
                 message=message,
-                finished_at=iso(utc_now()),
+                finished_at=iso_utc(utc_now()),
             )
             db.close()
     return counts

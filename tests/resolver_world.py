@@ -3,7 +3,7 @@
 Each :class:`FakeHost` is a raw HTTP/1.1 server written on asyncio streams, listening
 on its own 127.0.0.x address, so tests control every byte: raw header bytes, drip-fed
 answers, resets, endless bodies. Names map to those addresses through an injected
-:class:`~scraper.netguard.StaticDnsResolver` (``t.co`` -> 127.0.0.2, ``bit.ly`` ->
+:class:`~scraper.net.guard.StaticDnsResolver` (``t.co`` -> 127.0.0.2, ``bit.ly`` ->
 127.0.0.3, ``dest.example`` -> 127.0.0.4, ...). Routes are handlers
 ``async (request, reply) -> None``; hosts record what they saw (requests, connections,
 bytes sent, the most requests served at once).
@@ -27,7 +27,7 @@ from typing import Any
 import pytest_asyncio
 
 from scraper.config import ResolverConfig
-from scraper.netguard import StaticDnsResolver
+from scraper.net.guard import StaticDnsResolver
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from resolver_world import RecordingSleep
 
 from scraper.config import ResolverConfig
-from scraper.resolve import resolve_urls
+from scraper.resolve.batch import resolve_urls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import world as bench_world  # bench/ is not a package: on the path above

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from scraper.fan_in import Emit, fan_in
+from scraper.resolve.fan_in import Emit, fan_in
 
 
 async def test_every_item_of_every_producer_arrives_once() -> None:

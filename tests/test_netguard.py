@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from scraper.netguard import (
+from scraper.net.guard import (
     AddressGuard,
     BlockedAddressError,
     DnsLookupError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scraper.netguard import InvalidUrlError
-from scraper.redirects import (
+from scraper.net.guard import InvalidUrlError
+from scraper.net.redirects import (
     decode_header,
     find_html_redirect,
     join_location,
@@ -81,6 +81,19 @@ def test_meta_refresh_any_case_and_inside_noscript() -> None:
         "meta-refresh",
         "https://a.example/?a=1&b=2",
     )
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ('<meta http-equiv="refresh" content="0;url=/a?q=a>b">', "/a?q=a>b"),
+        ("<meta content='0; url=/x?y=<z>' http-equiv='refresh'><p>after</p>", "/x?y=<z>"),
+        ('<meta name="a>b" http-equiv="refresh" content="0;url=/after">', "/after"),
+    ],
+)
+def test_meta_refresh_attribute_values_may_hold_angle_brackets(page: str, expected: str) -> None:
+    """A ``>`` inside a quoted attribute value is part of the value, not the tag's end."""
+    assert find_html_redirect(page, allow_js=False) == ("meta-refresh", expected)
 
 
 def test_commented_meta_refresh_is_ignored() -> None:

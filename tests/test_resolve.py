@@ -24,7 +24,8 @@ from resolver_world import (
 )
 
 from scraper.model import Resolution
-from scraper.resolve import make_client, resolve_iter, resolve_urls
+from scraper.resolve.batch import resolve_iter, resolve_urls
+from scraper.resolve.resolver import resolver_client
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -407,7 +408,7 @@ async def test_503_that_clears_on_second_try(
 
     site.route("/f", flaky)
     sleep = RecordingSleep()
-    with caplog.at_level(logging.INFO, logger="scraper.retry"):
+    with caplog.at_level(logging.INFO, logger="scraper.net.retry"):
         [result] = await resolve_urls([site.url("/f")], world.config(), dns=world.dns, sleep=sleep)
     assert result.status == "resolved" and result.final_status_code == 200
     assert len(sleep.waits) == 1 and 1.0 <= sleep.waits[0] <= 2.0
@@ -462,25 +463,6 @@ async def test_connection_reset_once_then_fine(world: World) -> None:
     site.route("/once", once)
     result = await resolve_one(world, site.url("/once"))
     assert result.status == "resolved"
-
-
-async def test_drip_feed_hits_the_whole_url_deadline(world: World) -> None:
-    """A server dripping one byte at a time cannot hold the task past ``timeout``."""
-    site = await world.add("site.example")
-
-    async def drip(request: SeenRequest, reply: Reply) -> None:
-        await reply.raw(b"HTTP/1.1 200 OK\r\n")
-        while True:
-            await reply.raw(b"X-Drip: 1\r\n")
-            await asyncio.sleep(0.05)
-
-    site.route("/drip", drip)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    result = await resolve_one(world, site.url("/drip"), timeout=0.5)
-    assert loop.time() - started < 2.0
-    assert result.status == "failed" and result.error_category == "timeout"
-    assert "deadline" in (result.error or "")
 
 
 async def test_huge_body_on_a_redirect_is_not_read(world: World) -> None:
@@ -604,7 +586,7 @@ async def test_injected_mock_transport_client(world: World) -> None:
         return httpx.Response(200, headers={"Content-Type": "text/plain"})
 
     config = world.config(allow_private=False)
-    async with make_client(config, transport=httpx.MockTransport(handler)) as client:
+    async with resolver_client(config, transport=httpx.MockTransport(handler)) as client:
         [result] = await resolve_urls(["https://bit.ly/s"], config, client=client)
         assert not client.is_closed
     assert result.status == "resolved" and result.final_url == "https://example.org/final"
@@ -646,7 +628,7 @@ async def test_public_name_redirecting_to_private_is_blocked_at_the_hop(world: W
     config = world.config(allow_private=False)
     dns = world.dns
     # public.test's loopback address plays a public one; nothing else is allowed
-    async with make_client(config, dns=dns, allowed_networks=[f"{public.ip}/32"]) as client:
+    async with resolver_client(config, dns=dns, allowed_networks=[f"{public.ip}/32"]) as client:
         [result] = await resolve_urls([public.url("/go")], config, client=client)
     assert result.status == "blocked"
     assert [(h.url, h.status_code) for h in result.hops] == [
@@ -696,7 +678,7 @@ async def test_https_connects_to_the_checked_address_and_verifies_the_name(
 
     site.route("/s", ok)
     config = world.config()
-    async with make_client(config, dns=world.dns, ssl_context=client_tls) as client:
+    async with resolver_client(config, dns=world.dns, ssl_context=client_tls) as client:
         [good] = await resolve_urls([site.url("/s")], config, client=client)
     assert good.status == "resolved" and good.final_status_code == 200
     sleep = RecordingSleep()
@@ -734,24 +716,6 @@ async def test_failing_input_iterable_is_reported(world: World) -> None:
     with pytest.raises(ValueError, match="bad input file"):
         async for _ in resolve_iter(urls(), world.config(), dns=world.dns):
             pass
-
-
-async def test_queueing_for_a_host_slot_does_not_count_against_the_deadline(
-    world: World,
-) -> None:
-    """Six URLs, one slot, 50 ms each: the last queues 250 ms, past a 150 ms deadline, yet ends."""
-    site = await world.add("site.example")
-
-    async def slow(request: SeenRequest, reply: Reply) -> None:
-        await asyncio.sleep(0.05)
-        await reply.send(200)
-
-    site.route("*", slow)
-    urls = [site.url(f"/{i}") for i in range(6)]
-    config = world.config(concurrency=6, per_host=1, timeout=0.15)
-    results = await resolve_urls(urls, config, dns=world.dns)
-    assert [r.status for r in results] == ["resolved"] * 6
-    assert site.max_active == 1
 
 
 async def test_shortener_to_wrapper_to_destination(world: World) -> None:

@@ -13,18 +13,18 @@ from resolver_world import Reply, SeenRequest, World, world
 
 import scraper.model
 import scraper.resolve
-import scraper.resolve_pool
+import scraper.resolve.pool
 from scraper.config import ResolverConfig
 from scraper.model import Resolution
-from scraper.resolve import resolve_iter, resolve_urls
-from scraper.resolve_pool import (
+from scraper.resolve.batch import resolve_iter, resolve_urls
+from scraper.resolve.pool import (
     MAX_RESTARTS,
     ResolverPoolError,
     pool_size,
     resolve_in_processes,
     share_of,
 )
-from scraper.resolve_worker import resolution_from_wire, resolution_to_wire
+from scraper.resolve.worker import resolution_from_wire, resolution_to_wire
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -88,15 +88,15 @@ async def test_many_urls_resolve_in_processes_as_in_one(
         dest.route(f"/page/{number}", page)
     urls = [f"http://{short.ip}:{short.port}/s/{n}" for n in range(40)]
     config = World.config(concurrency=6, per_host=6, processes=2)
-    monkeypatch.setattr(scraper.resolve, "POOL_MIN_URLS", 10)
+    monkeypatch.setattr(scraper.resolve.batch, "POOL_MIN_URLS", 10)
     started: list[ResolverConfig] = []
-    real_start = scraper.resolve_pool._start_worker
+    real_start = scraper.resolve.pool._start_worker
 
     async def recording_start(share: ResolverConfig) -> Any:
         started.append(share)
         return await real_start(share)
 
-    monkeypatch.setattr(scraper.resolve_pool, "_start_worker", recording_start)
+    monkeypatch.setattr(scraper.resolve.pool, "_start_worker", recording_start)
 
     pooled = await resolve_urls(urls + urls[:5], config)  # duplicates resolved once
 
@@ -119,7 +119,7 @@ async def test_small_batches_stay_in_process(monkeypatch: pytest.MonkeyPatch) ->
     async def refuse(share: ResolverConfig) -> Any:
         raise AssertionError("no worker should start")
 
-    monkeypatch.setattr(scraper.resolve_pool, "_start_worker", refuse)
+    monkeypatch.setattr(scraper.resolve.pool, "_start_worker", refuse)
     config = World.config(processes=2)
     results = [r async for r in resolve_iter(["ftp://x.example/"], config)]
     assert [r.error_category for r in results] == ["invalid_url"]
@@ -166,7 +166,7 @@ def fake_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         process.stdin.write(b"{}\n")
         return process
 
-    monkeypatch.setattr(scraper.resolve_pool, "_start_worker", start)
+    monkeypatch.setattr(scraper.resolve.pool, "_start_worker", start)
     yield starts
 
 
@@ -206,10 +206,10 @@ def test_a_worker_whose_parent_is_gone_stops_quietly() -> None:
     """A worker that cannot hand its results over (the parent died) exits with one line."""
     import subprocess
 
-    from scraper.resolve_worker import config_to_wire
+    from scraper.resolve.worker import config_to_wire
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "scraper.resolve_worker"],
+        [sys.executable, "-m", "scraper.resolve.worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

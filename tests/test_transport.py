@@ -13,12 +13,12 @@ import httpx
 import pytest
 from resolver_world import Reply, SeenRequest, World, make_tls_pair, world
 
-from scraper.body import BodyTooLargeError, read_capped
-from scraper.netguard import AddressGuard, BlockedAddressError, DnsLookupError, TlsError
-from scraper.resolve import make_client
-from scraper.resolve_chain import error_category
-from scraper.retry import is_retryable
-from scraper.transport import GuardedTransport, translate_error
+from scraper.net.body import BodyTooLargeError, read_capped
+from scraper.net.chain import error_category
+from scraper.net.guard import AddressGuard, BlockedAddressError, DnsLookupError, TlsError
+from scraper.net.retry import is_retryable
+from scraper.net.transport import GuardedTransport, translate_error
+from scraper.resolve.resolver import resolver_client
 
 __all__ = ["world"]  # the fixture, imported for pytest
 
@@ -141,7 +141,7 @@ async def test_proxy_variables_are_ignored(world: World, monkeypatch: pytest.Mon
         monkeypatch.setenv(name, f"http://{proxy.ip}:{proxy.port}")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    async with make_client(World.config(), dns=world.dns) as client:
+    async with resolver_client(World.config(), dns=world.dns) as client:
         assert (await client.get(site.url("/"))).text == "ok"
     assert proxy.connections == 0 and site.paths() == ["/"]
 
@@ -305,11 +305,13 @@ async def test_userinfo_in_a_link_is_never_sent_as_credentials(world: World) -> 
     """``http://user:secret@host/`` is requested without an Authorization header."""
     site = await world.add("site.example")
     site.route("*", ok)
-    async with client_for(world) as client:
-        transport = client._transport_for_url(httpx.URL(site.url()))
+    transport = GuardedTransport(AddressGuard(world.dns, allow_private=True))
+    try:
         url = httpx.URL(site.url("/p")).copy_with(userinfo=b"user:secret")
         response = await transport.handle_async_request(httpx.Request("GET", url))
         await response.aclose()
+    finally:
+        await transport.aclose()
     assert site.paths() == ["/p"] and "authorization" not in site.requests[0].headers
 
 
@@ -476,7 +478,7 @@ async def test_plain_http_on_an_https_url_is_a_tls_error(world: World) -> None:
         await server.wait_closed()
 
 
-# -- read_capped (scraper.body) ---------------------------------------------------------------
+# -- read_capped (scraper.net.body) ---------------------------------------------------------------
 
 
 def _response(body: bytes, encoding: str | None = None) -> httpx.Response:

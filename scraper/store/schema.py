@@ -20,6 +20,7 @@ from sqlite_utils.db import ForeignKey
 from sqlite_utils.migrations import Migrations
 
 from scraper.errors import ScraperError
+from scraper.store import schema_0001
 from scraper.views import ensure_views
 
 BUSY_TIMEOUT_MS = 5000
@@ -39,6 +40,13 @@ RUN_COUNTS = (
     "errors",
     "skipped",
     "listed_unchanged",
+    "changed_articles",
+    "new_posts",
+    "changed_posts",
+    "unchanged_posts",
+    "new_links",
+    "changed_links",
+    "unchanged_links",
 )
 
 
@@ -176,107 +184,42 @@ TABLES: dict[str, TableSpec] = {
         foreign_keys=(("post_id", "posts", "id"),),
     ),
     "runs": TableSpec(
+        # in the order the migrations add them: counts that came later follow `message`
         columns={
             "id": int,
             "started_at": str,
             "finished_at": str,
             "status": str,
-            **dict.fromkeys(RUN_COUNTS, int),
+            **dict.fromkeys(RUN_COUNTS[: RUN_COUNTS.index("skipped")], int),
             "message": str,
+            **dict.fromkeys(RUN_COUNTS[RUN_COUNTS.index("skipped") :], int),
         },
         pk="id",
     ),
 }
-
-# (table, columns, unique). Foreign-key columns that lead a primary key (citations.article_id,
-# links.article_id, redirects.url_id, entities.post_id) are already indexed by it.
-INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("articles", ("url",), True),
-    ("articles", ("published",), False),
-    ("posts", ("account_id",), False),
-    ("posts", ("date",), False),
-    ("citations", ("post_id",), False),
-    ("urls", ("url",), True),
-    ("urls", ("status",), False),
-    ("urls", ("host",), False),
-    ("links", ("post_id",), False),
-    ("links", ("url_id",), False),
-    ("entities", ("kind", "value"), False),
-    ("runs", ("status",), False),
-)
-
-# Handles are matched case-insensitively; an expression index keeps the handle as first
-# displayed while making @GirlsReallyRule and @girlsreallyrule one account.
-ACCOUNTS_HANDLE_INDEX = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS idx_accounts_platform_handle "
-    "ON accounts (platform, lower(handle))"
-)
-
-FTS_COLUMNS = {"posts": ["text"], "articles": ["title"]}
-
-# One row per citation. `targets` is the post's link targets, space-separated (URLs hold no
-# spaces): Datasette turns a lone URL into a link and a CSV export stays one cell per post.
-# Targets come from every article that carried the post's links, since an article that only
-# shows a rendered embed (id only) has none of its own.
-CITED_POSTS_SQL = """
-SELECT
-  c.article_id,
-  a.url AS article_url,
-  a.title AS article_title,
-  a.published AS article_published,
-  p.platform,
-  acc.handle,
-  acc.display_name,
-  p.id AS post_id,
-  p.url AS post_url,
-  p.date,
-  p.date_text,
-  p.posted_at,
-  p.text,
-  c.kind,
-  c.position,
-  (
-    SELECT group_concat(target, ' ')
-    FROM (
-      SELECT target FROM (
-        SELECT COALESCE(u.final_url, u.expanded_url, u.url) AS target,
-          l.article_id <> c.article_id AS elsewhere, l.position
-        FROM links l JOIN urls u ON u.id = l.url_id
-        WHERE l.post_id = p.id
-      )
-      GROUP BY target
-      ORDER BY min(elsewhere), min(position)
-    )
-  ) AS targets
-FROM citations c
-JOIN articles a ON a.id = c.article_id
-JOIN posts p ON p.id = c.post_id
-LEFT JOIN accounts acc ON acc.id = p.account_id
-ORDER BY c.article_id, c.position
-""".strip()
 
 MIGRATIONS = Migrations("scraper")
 
 
 @MIGRATIONS(name="0001_initial")
 def _initial_schema(db: Database) -> None:
-    """Create every table, index, FTS table and view; adopt pre-versioning databases."""
-    for name, spec in TABLES.items():
-        _ensure_table(db, name, spec)
-    for table, columns, unique in INDEXES:
+    """Create the 0001 schema (tables, indexes, FTS, view); adopt pre-versioning databases."""
+    for name, spec in schema_0001.TABLES.items():
+        _ensure_table(db, name, TableSpec(**spec))
+    for table, columns, unique in schema_0001.INDEXES:
         name = f"idx_{table}_{'_'.join(columns)}"
         db.table(table).create_index(columns, index_name=name, unique=unique, if_not_exists=True)
-    db.execute(ACCOUNTS_HANDLE_INDEX)
-    for table, searchable in FTS_COLUMNS.items():
+    db.execute(schema_0001.ACCOUNTS_HANDLE_INDEX)
+    for table, searchable in schema_0001.FTS_COLUMNS.items():
         db.table(table).enable_fts(searchable, create_triggers=True, replace=True)
-    db.create_view("cited_posts", CITED_POSTS_SQL, replace=True)
+    db.create_view("cited_posts", schema_0001.CITED_POSTS_SQL, replace=True)
 
 
 @MIGRATIONS(name="0002_canonical_final_skipped")
 def _canonical_final_skipped(db: Database) -> None:
     """Articles keep their canonical and final URLs; runs count skipped pages; by source."""
-    for name in ("articles", "runs"):
-        _ensure_table(db, name, TABLES[name])
+    _add_columns(db, "articles", {"canonical_url": str, "final_url": str})
+    _add_columns(db, "runs", {"skipped": int})
     db.table("articles").create_index(
         ["source"], index_name="idx_articles_source", if_not_exists=True
     )
@@ -285,7 +228,31 @@ def _canonical_final_skipped(db: Database) -> None:
 @MIGRATIONS(name="0003_listed_unchanged")
 def _listed_unchanged(db: Database) -> None:
     """Runs count the articles skipped because their sitemap said they had not changed."""
-    _ensure_table(db, "runs", TABLES["runs"])
+    _add_columns(db, "runs", {"listed_unchanged": int})
+
+
+@MIGRATIONS(name="0004_change_counts")
+def _change_counts(db: Database) -> None:
+    """Runs count what changed: articles changed, posts and links new, changed, unchanged."""
+    columns = (
+        "changed_articles",
+        "new_posts",
+        "changed_posts",
+        "unchanged_posts",
+        "new_links",
+        "changed_links",
+        "unchanged_links",
+    )
+    _add_columns(db, "runs", dict.fromkeys(columns, int))
+
+
+def _add_columns(db: Database, name: str, columns: dict[str, type]) -> None:
+    """Add to table ``name`` those of ``columns`` it does not have yet (case-insensitively)."""
+    table = db.table(name)
+    existing = {column.lower() for column in table.columns_dict}
+    for column, column_type in columns.items():
+        if column.lower() not in existing:
+            table.add_column(column, column_type)
 
 
 @MIGRATIONS(name="0008_parse_warnings")
@@ -332,14 +299,15 @@ def ensure_schema(db: Database) -> None:
     ensure_views(db)
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, *, writable: bool = False) -> Database:
     """Open (or create) the SQLite database at ``path``, ready for writes and readers.
 
     Creates the parent directory, switches to WAL so a Datasette reader never blocks the
     writer, sets a busy timeout, ``synchronous=NORMAL`` and enforced foreign keys, then
     applies any pending migrations. The connection may be handed to a worker thread
     (``asyncio.to_thread``), one thread at a time. Raises
-    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database.
+    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database,
+    or, with ``writable``, cannot be written (checked now, before any work is done).
     """
     path = Path(path)
     try:
@@ -354,7 +322,23 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         ensure_schema(db)
+        if writable:
+            check_writable(db)
     except sqlite3.DatabaseError as error:
         conn.close()
         raise ScraperError(f"cannot open database {path}: {error}") from error
     return db
+
+
+def check_writable(db: Database) -> None:
+    """Raise ``sqlite3.OperationalError`` unless ``db`` can be written (a write, rolled back).
+
+    A read-only file opens, reads and even begins a transaction without complaint; only a
+    write tells, and a command should learn it before it fetches anything.
+    """
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        db.execute("ROLLBACK")

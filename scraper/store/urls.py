@@ -19,7 +19,8 @@ from sqlite_utils import Database
 
 from scraper.model import Resolution
 from scraper.shorteners import SHORTENER_HOSTS, is_shortener
-from scraper.store.timestamps import iso_utc, iso_utc_or_none, utc_now
+from scraper.store.transaction import write_transaction
+from scraper.timestamps import iso_utc, iso_utc_or_none, utc_now
 
 # Stay well under SQLite's bound-parameter limit in `IN (...)` lists.
 CHUNK = 500
@@ -130,7 +131,7 @@ def save_resolution(
     ``expanded_url`` is never cleared by an attempt that did not get that far.
     """
     checked_at = iso_utc(now or utc_now())
-    with db.atomic():
+    with write_transaction(db):
         saved = save_urls(db, [resolution.url], seen_at=checked_at, shorteners=shorteners)
         url_id = saved.ids[resolution.url]
         if resolution.status == "pending":

@@ -1,6 +1,6 @@
 """One resolver process: URLs in on stdin, results out on stdout, one JSON value per line.
 
-:mod:`scraper.resolve_pool` starts ``python -m scraper.resolve_worker`` once per CPU core
+:mod:`scraper.resolve.pool` starts ``python -m scraper.resolve.worker`` once per CPU core
 when a run has many URLs: one event loop is CPU-bound at about a thousand requests a
 second, so a second core nearly doubles what short-latency hosts allow.
 
@@ -28,9 +28,9 @@ import sys
 from typing import Any
 
 from scraper.config import ResolverConfig
-from scraper.fan_in import Emit, fan_in
 from scraper.model import Hop, Resolution
-from scraper.resolve import PARKED_FACTOR, Resolver, make_client
+from scraper.resolve.fan_in import Emit, fan_in
+from scraper.resolve.resolver import PARKED_FACTOR, Resolver, resolver_client
 
 logger = logging.getLogger("scraper.resolve")
 
@@ -83,7 +83,7 @@ async def serve(config: ResolverConfig, reader: asyncio.StreamReader) -> None:
         for _ in range(workers):
             urls.put_nowait(None)
 
-    async with make_client(config) as client:
+    async with resolver_client(config) as client:
         resolver = Resolver(config, client)
 
         async def work(emit: Emit[Resolution]) -> None:
@@ -111,7 +111,7 @@ async def _main() -> None:
 
 
 def main() -> None:
-    """Entry point of ``python -m scraper.resolve_worker``."""
+    """Entry point of ``python -m scraper.resolve.worker``."""
     # Ctrl-C reaches the whole process group; the parent decides when a worker stops
     # (it closes stdin, or kills it), so the worker does not die mid-line on its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)

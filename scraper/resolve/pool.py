@@ -1,10 +1,10 @@
-"""Resolving on several cores: one :mod:`scraper.resolve_worker` process per share.
+"""Resolving on several cores: one :mod:`scraper.resolve.worker` process per share.
 
 Following a redirect costs the resolver about half a millisecond of CPU, so one event
 loop tops out near a thousand requests a second: with fast hosts and high concurrency
 the run is CPU-bound. :func:`resolve_in_processes` splits the work over ``processes``
 worker processes and streams their results back in completion order, exactly as
-:func:`scraper.resolve.resolve_iter` does in one process.
+:func:`scraper.resolve.batch.resolve_iter` does in one process.
 
 The run's limits are split, not multiplied: each worker gets a share of
 ``concurrency`` and of ``per_host`` (so there are never more workers than ``per_host``
@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 
 from scraper.config import ResolverConfig
 from scraper.errors import ScraperError
-from scraper.fan_in import Emit, fan_in
 from scraper.model import Resolution
-from scraper.resolve import PARKED_FACTOR
-from scraper.resolve_worker import LINE_LIMIT, config_to_wire, resolution_from_wire
+from scraper.resolve.fan_in import Emit, fan_in
+from scraper.resolve.resolver import PARKED_FACTOR
+from scraper.resolve.worker import LINE_LIMIT, config_to_wire, resolution_from_wire
 
 logger = logging.getLogger("scraper.resolve")
 
@@ -91,7 +91,7 @@ async def _start_worker(config: ResolverConfig) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "scraper.resolve_worker",
+        "scraper.resolve.worker",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=LINE_LIMIT,
