@@ -311,7 +311,7 @@ def ingest_files(state: RunState, files: Iterable[Path]) -> None:
                 state.db,
                 source=source,
                 url=None,
-                fetched_at=iso(utc_now()),
+                fetched_at=iso_utc(utc_now()),
                 http_status=None,
                 error=f"skipped: {reason}",
             )

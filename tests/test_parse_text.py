@@ -450,7 +450,8 @@ SIGNATURE = " — Alder County EMA (@AlderCountyEMA) July 15, 2024"
             "The dam is intact.",
         ),
         (  # a lead-in on its own line
-            "A resident of Mill Street described the scene this morning:\nWater is up to the porch.",
+            "A resident of Mill Street described the scene this morning:\n"
+            "Water is up to the porch.",
             "Water is up to the porch.",
         ),
         (  # the post in quotation marks after the lead-in

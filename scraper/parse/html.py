@@ -16,7 +16,7 @@ pages) building BeautifulSoup trees alone took 14 s, lxml parsing and walking 2 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -257,10 +257,13 @@ class _Walker:
     text_scan_wanted: bool = True
 
     def __post_init__(self) -> None:
-        names = [getattr(d, "element_names", None) for d in self.detectors]
-        if all(n is not None for n in names):
+        names: list[Mapping[str, str | None] | None] = [
+            getattr(d, "element_names", None) for d in self.detectors
+        ]
+        mappings = [n for n in names if n is not None]
+        if len(mappings) == len(names):
             patterns: dict[str, list[str] | None] = {}
-            for mapping in names:
+            for mapping in mappings:
                 for tag, pattern in mapping.items():
                     known = patterns.setdefault(tag, [])
                     if pattern is None or known is None:

@@ -88,8 +88,9 @@ class PlatformDetectors:
         self.element_names: dict[str, str | None] = dict.fromkeys(self._handlers)
         for tag, found in self._by_tag.items():
             if tag in self._tag_guards and tag not in FRAME_TAGS and tag != "figure":
-                words = (w for _, ws in found for w in ws)
-                self.element_names[tag] = "|".join(re.escape(w) for w in words)
+                self.element_names[tag] = "|".join(
+                    re.escape(word) for _, words in found for word in words
+                )
         markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
         self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
 
