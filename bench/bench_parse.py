@@ -66,7 +66,9 @@ def time_parse(pages: list[Page]) -> float:
 
 
 def profile(pages: list[Page], limit: int) -> str:
-    """A cProfile summary (cumulative and own time) of one pass of ``parse_document``."""
+    """A cProfile summary (cumulative and own time) of one pass of ``parse_document``,
+    after an untimed pass (dateparser loads its languages on first use)."""
+    time_parse(pages)
     profiler = cProfile.Profile()
     profiler.enable()
     time_parse(pages)

@@ -60,12 +60,6 @@ _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "ti
 _CHROME_TAGS = frozenset({"aside", "nav", "footer"})
 _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
-# What a page's source holds when its text (not a script) may show markup: an escaped
-# "<", or an element whose content is text whatever it looks like.
-_TEXT_MARKUP_SIGNS = (
-    b"&lt", b"&LT", b"&#60", b"&#060", b"&#x3c", b"&#x3C", b"&#X3C", b"<textarea",
-    b"<TEXTAREA", b"<xmp", b"<XMP", b"<plaintext", b"<PLAINTEXT", b"CDATA[",
-)  # fmt: skip
 _WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
 
@@ -253,8 +247,6 @@ class _Walker:
     slow_tags: frozenset[str] | None = None
     #: Whether the page may quote a post as text (else no paragraphs are built).
     paragraphs_wanted: bool = True
-    #: Whether the page's text may show escaped markup (``&lt;``, a ``<textarea>``).
-    text_scan_wanted: bool = True
 
     def __post_init__(self) -> None:
         names: list[Mapping[str, str | None] | None] = [
@@ -292,7 +284,6 @@ class _Walker:
         # Paragraphs are only built on pages that may quote a post as text; other pages
         # only look at text that may hold escaped markup (scripts, text showing "<").
         paragraphs = self.paragraphs_wanted and not escaped
-        scan_text = self.text_scan_wanted and not escaped
         for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
             if event == "start":
                 self.order += 1
@@ -319,7 +310,7 @@ class _Walker:
                 if text and not escaped:
                     if paragraphs:
                         self._text(text, tag)
-                    elif tag == "script" or (scan_text and "<" in text):
+                    elif tag == "script" or "<" in text:
                         self._scan_text(text, tag)
                 continue
             if event == "end":
@@ -332,7 +323,7 @@ class _Walker:
             if tail and not escaped:  # text after an element or comment
                 if paragraphs:
                     self._text(tail, None)
-                elif scan_text and "<" in tail:
+                elif "<" in tail:
                     self._scan_text(tail, None)
 
     def _scan_text(self, text: str, owner: str | None) -> None:
@@ -485,8 +476,6 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     walker = _Walker(detectors)
     raw = markup.encode("utf-8", errors="replace") if isinstance(markup, str) else markup
     walker.paragraphs_wanted = any(m.encode() in raw for m in walker.quote_markers)
-    # Substring tests (not one regular expression): each runs at memory speed.
-    walker.text_scan_wanted = any(sign in raw for sign in _TEXT_MARKUP_SIGNS)
     del markup  # the tree is built from the bytes alone
     tree, warnings = make_page_tree(raw)
     if tree is not None:
