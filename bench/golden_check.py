@@ -7,6 +7,7 @@ first differing keys. The corpus is skipped (with a message) when ``../shared`` 
 
     .venv/bin/python bench/golden_check.py dump /work/notes/golden-before
     .venv/bin/python bench/golden_check.py diff /work/notes/golden-before /tmp/golden-after
+    .venv/bin/python bench/golden_check.py diff BEFORE AFTER --ignore warnings
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def _differences(before: Any, after: Any, path: str = "") -> Iterator[str]:
         )
 
 
-def diff(before: Path, after: Path) -> int:
-    """Print every page whose JSON differs; the number of such pages."""
+def diff(before: Path, after: Path, ignore: tuple[str, ...] = ()) -> int:
+    """Print every page whose JSON differs (``ignore``: top-level keys left out); the
+    number of such pages."""
     changed = 0
     names = {p.relative_to(before) for p in before.rglob("*.json")}
     names |= {p.relative_to(after) for p in after.rglob("*.json")}
@@ -80,6 +82,9 @@ def diff(before: Path, after: Path) -> int:
             changed += 1
             continue
         old, new = json.loads(a.read_text()), json.loads(b.read_text())
+        for key in ignore:
+            old.pop(key, None)
+            new.pop(key, None)
         if old != new:
             changed += 1
             print(name)
@@ -99,11 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     diffing = sub.add_parser("diff", help="compare two dumps")
     diffing.add_argument("before", type=Path)
     diffing.add_argument("after", type=Path)
+    diffing.add_argument("--ignore", action="append", default=[], help="a top-level key to skip")
     args = parser.parse_args(argv)
     if args.command == "dump":
         print(f"{dump(args.out, args.corpus)} pages written to {args.out}")
         return 0
-    return 1 if diff(args.before, args.after) else 0
+    return 1 if diff(args.before, args.after, tuple(args.ignore)) else 0
 
 
 if __name__ == "__main__":

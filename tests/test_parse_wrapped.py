@@ -121,3 +121,23 @@ def test_near_misses_are_not_embeds(article: Article) -> None:
 def test_frame_tweet_id(src: str, expected: str | None) -> None:
     """Ids only from tweet-named URLs or tweet-named parameters."""
     assert frame_tweet_id(src) == expected
+
+
+def test_ids_in_data_attributes_of_tweet_containers() -> None:
+    """Containers left for a script to render carry the status in data-url or the id in
+    data-id; a CMS's own numeric data-id on other containers is no tweet."""
+    html = b"""<html><body><article>
+    <div class="embedInner Twitter" data-provider="Twitter"
+         data-resourceurl="https://twitter.com/AutonomousUnion/status/1254834028248735744"></div>
+    <div class="tweet" data-mod="tweet" data-url="https://twitter.com/blairscove/status/1313412635854077952"></div>
+    <div class="embed embed--twitter" data-id="1313455352902492160"></div>
+    <div class="gallery" data-id="1313455352902492161"></div>
+    <div class="embed embed--twitter" data-id="48213"></div>
+    <div class="consent-box" data-consent="youtube" data-id="1313455352902492162"></div>
+    </article></body></html>"""
+    article = parse_document(html, source="data.html")
+    assert [(p.kind, p.post_id, p.handle) for p in article.posts] == [
+        ("wrapped", "1254834028248735744", "AutonomousUnion"),
+        ("wrapped", "1313412635854077952", "blairscove"),
+        ("wrapped", "1313455352902492160", None),
+    ]

@@ -5,7 +5,8 @@ Forms recognised, each with its ``Post.kind``:
 - ``wrapped``: a container whose class, id or ``data-*`` attributes name a tweet
   (``embed--twitter``, ``tweet-embed``, ``social-embed--twitter``, ``data-embed-type=
   "twitter"``...) holding one status link and the post's text (and its signature, or a
-  ``<time>``, when the markup shows them);
+  ``<time>``, when the markup shows them); without a status link, the id or status URL
+  its ``data-*`` attributes carry (``data-id``, ``data-url``), for a script to render;
 - ``consent``: a consent or click-to-load placeholder (``data-consent``, Borlabs,
   Didomi, "two-click" boxes) that keeps the status link; the placeholder's own text
   ("load content from X?") is not the post's, so only a signature gives it text;
@@ -29,8 +30,8 @@ from scraper.model import Post
 from scraper.parse.html import PageContext
 from scraper.parse.platforms.common import time_element_date
 from scraper.parse.tree import Element
-from scraper.parse.tweet_markup import attr, read_tweet_markup, tweet_id
-from scraper.parse.urls import parse_status_url
+from scraper.parse.tweet_markup import attr, make_tweet_post, read_tweet_markup, tweet_id
+from scraper.parse.urls import parse_status_url, posted_at_iso
 
 __all__ = ["WRAPPER_HINTS", "detect_wrapped", "frame_tweet_id", "read_wrapped"]
 
@@ -57,7 +58,7 @@ _SERVICE_ATTRIBUTES = (
 )  # fmt: skip
 #: What a wrapper's lower-cased class, id or attribute names hold (a cheap first test).
 WRAPPER_HINTS = (
-    "tweet|x-post|xpost|x-embed|screenshot|"
+    "tweet|twitter|x-post|xpost|x-embed|screenshot|"
     + _CONSENT_RE.pattern
     + "|"
     + "|".join(re.escape(name) for name in _SERVICE_ATTRIBUTES)
@@ -71,6 +72,8 @@ _MAX_PLACEHOLDER_CHARS = 1500
 _MIN_ALT_CHARS = 20
 _ID_PARAMETERS = ("tweetid", "tweet_id", "tweet-id", "tweet", "statusid", "status_id", "id")
 _URL_PARAMETERS = ("url", "src", "href")
+# Data attributes that carry a post's id in a tweet-named container ("data-id" and the like).
+_ID_ATTRIBUTE_ENDS = ("-id", "-tweetid", "-statusid")
 _FRAGMENT_ID_RE = re.compile(r"#(?:id=|tweet-?)?(\d{5,20})$", re.IGNORECASE)
 
 
@@ -148,8 +151,10 @@ def detect_wrapped(element: Element, page: PageContext) -> Post | None:
     if tweet_word and _NOT_A_POST_RE.search(signs):
         return None
     ids = _status_ids(element)
-    if len(ids) != 1 or _holds_standard_markup(element) or _in_furniture(element):
+    if len(ids) > 1 or _holds_standard_markup(element) or _in_furniture(element):
         return None
+    if not ids:  # rendered by script later: the id may be in a data-* attribute
+        return _data_post(element, page, "consent" if consent else "wrapped")
     ((status_id, anchor),) = ids.items()
     if consent:
         return _placeholder(element, page, status_id)
@@ -158,6 +163,25 @@ def detect_wrapped(element: Element, page: PageContext) -> Post | None:
         if post is not None or not tweet_word:
             return post
     return read_wrapped(element, page, status_id, anchor)
+
+
+def _data_post(element: Element, page: PageContext, kind: str) -> Post | None:
+    """A tweet-named container without a status link whose ``data-*`` attributes carry
+    the status URL (``data-url``, ``data-href``) or the id (``data-id``,
+    ``data-embed-id``, ``data-status-id``...): the id (and handle) only."""
+    if not _TWEET_WORD_RE.search(_signs(element)):
+        return None  # a consent box that does not say it holds a tweet
+    for name, value in element.attrib.items():
+        if not name.startswith("data-") or not value:
+            continue
+        ref = parse_status_url(value) if "/status" in value else None
+        if ref is not None:
+            return make_tweet_post(kind, page, post_id=ref.post_id, handle=ref.handle)
+        if name.endswith(_ID_ATTRIBUTE_ENDS):
+            found = tweet_id(value)
+            if found is not None and posted_at_iso(found) is not None:
+                return make_tweet_post(kind, page, post_id=found)
+    return None
 
 
 def read_wrapped(
