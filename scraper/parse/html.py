@@ -27,6 +27,7 @@ from scraper.parse.encoding import unescape_fragments
 from scraper.parse.metadata import OFFERED_TAGS, Metadata, MetadataCollector
 from scraper.parse.text import TextPost, find_text_links
 from scraper.parse.tree import Element, make_page_tree, make_tree, text_content
+from scraper.parse.visible_text import BLOCK_TAGS, HIDDEN_TAGS, TextBuilder, element_text
 
 __all__ = [
     "Element",
@@ -42,25 +43,12 @@ __all__ = [
 ]
 
 
-# Elements that end a paragraph of text.
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "body", "caption", "dd", "details",
-        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
-        "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p",
-        "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-        "ul",
-    }
-)  # fmt: skip
-# Elements whose content is never shown as text.
-_HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg"})
 # Page furniture around the article (menus, sidebars, footers): links there are not the
 # article citing a post. Sidebars and WordPress widgets ("widget_twitter") are often
 # plain divs or list items, named in their class.
 _CHROME_TAGS = frozenset({"aside", "nav", "footer"})
 _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
-_WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
 
 
@@ -105,82 +93,6 @@ def _is_plain(attrib: Any) -> bool:
 def _is_chrome_class(names: str | None) -> bool:
     """A class attribute naming a sidebar or a WordPress widget ("widget_twitter")."""
     return names is not None and ("sidebar" in names or "widget_" in names)
-
-
-class _TextBuilder:
-    """Whitespace-collapsed text with newlines at block boundaries; offsets stay exact."""
-
-    __slots__ = ("length", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-
-    def add(self, raw: str) -> None:
-        if raw.isspace():  # most text nodes are indentation: skip the regex
-            if self.parts and not self.parts[-1].endswith((" ", "\n")):
-                self.parts.append(" ")
-                self.length += 1
-            return
-        text = _WS_RE.sub(" ", raw)
-        if not self.parts or self.parts[-1].endswith((" ", "\n")):
-            text = text.lstrip(" ")
-        if text:
-            self.parts.append(text)
-            self.length += len(text)
-
-    def newline(self) -> None:
-        while self.parts and self.parts[-1].endswith(" "):  # no space at the end of a line
-            last = self.parts.pop()
-            trimmed = last.rstrip(" ")
-            self.length -= len(last) - len(trimmed)
-            if trimmed:
-                self.parts.append(trimmed)
-        if self.parts and not self.parts[-1].endswith("\n"):
-            self.parts.append("\n")
-            self.length += 1
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-def element_text(root: Element) -> tuple[str, list[tuple[Element, int]]]:
-    """The visible text under ``root`` (blocks and ``<br>`` as newlines) and its links.
-
-    Returns the text and each ``<a>`` with the offset where its text starts. Emoji that
-    WordPress turns into ``<img class="emoji" alt="😬">`` keep their character.
-    """
-    out = _TextBuilder()
-    anchors: list[tuple[Element, int]] = []
-    stack: list[tuple[bool, bool]] = []
-    hidden = 0
-    for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
-        if event == "start":
-            tag = element.tag
-            is_hidden, block = tag in _HIDDEN_TAGS, tag in _BLOCK_TAGS
-            stack.append((is_hidden, block))
-            hidden += is_hidden
-            if hidden:
-                continue
-            if block or tag == "br":
-                out.newline()
-            elif tag == "img" and "emoji" in (element.get("class") or ""):
-                out.add(element.get("alt") or "")
-            elif tag == "a":
-                anchors.append((element, out.length))
-            if element.text:
-                out.add(element.text)
-            continue
-        if event == "end":
-            is_hidden, block = stack.pop()
-            hidden -= is_hidden
-            if element is root:
-                break
-            if block and not hidden:
-                out.newline()
-        if element.tail and not hidden:
-            out.add(element.tail)
-    return out.text().rstrip(), anchors
 
 
 @dataclass(slots=True, eq=False)
@@ -232,7 +144,7 @@ class _Walker:
     scope: Sighting | None = None
     hidden: int = 0
     chrome: int = 0
-    run: _TextBuilder = field(default_factory=_TextBuilder)
+    run: TextBuilder = field(default_factory=TextBuilder)
     run_links: list[tuple[RawLink, int]] = field(default_factory=list)
     run_order: int = 0
     last_paragraph: _Paragraph | None = None
@@ -294,7 +206,7 @@ class _Walker:
                 )
                 self.chrome += is_chrome
                 if slow is not None and tag not in slow and _is_plain(element.attrib):
-                    boundary = tag in _BLOCK_TAGS
+                    boundary = tag in BLOCK_TAGS
                     if paragraphs:
                         if boundary:
                             if self.run.parts:
@@ -303,7 +215,7 @@ class _Walker:
                             self.run.newline()
                 else:
                     boundary = self._enter(element, escaped)
-                is_hidden = tag in _HIDDEN_TAGS
+                is_hidden = tag in HIDDEN_TAGS
                 self.hidden += is_hidden
                 exits.append((previous_scope, boundary, is_hidden, is_chrome))
                 text = element.text
@@ -335,7 +247,7 @@ class _Walker:
         """Offer one element to everyone; True when leaving it ends a paragraph."""
         tag = element.tag
         attrib = element.attrib
-        boundary = tag in _BLOCK_TAGS
+        boundary = tag in BLOCK_TAGS
         if not escaped:
             if boundary and self.run.parts:
                 self.end_paragraph()
@@ -428,7 +340,7 @@ class _Walker:
                 paragraph.previous = self.last_paragraph
                 self.paragraphs.append(paragraph)
             self.last_paragraph = paragraph
-        self.run = _TextBuilder()
+        self.run = TextBuilder()
         self.run_links = []
 
 

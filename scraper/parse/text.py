@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from scraper.model import Article, Link, Post
 from scraper.parse.dates import is_date_mismatch, parse_shown_date
 from scraper.parse.entities import extract_entities
+from scraper.parse.lead_ins import CLOSE_QUOTES, post_start
 from scraper.parse.urls import (
     absolutize_url,
     parse_status_url,
@@ -69,29 +70,6 @@ _MAX_NAME_CHARS = 100
 #: A quoted tweet longer than this is prose glued to a tweet; only its end is kept.
 _MAX_TWEET_CHARS = 10_000
 
-# A reporter's lead-in before a quoted post: a sentence with a verb of saying that ends
-# in a colon ("One volunteer wrote that the stations ran out within hours:"). A post may
-# hold colons of its own ("Evacuation update: shelters are open"), so a colon alone is
-# not a lead-in, except glued to the post's first word ("hours:Sandbag") or ending a
-# line of several words.
-_SAYING = (
-    r"wrote|writes|write|said|says|tweeted|tweets|posted|posts|answered|answers|replied"
-    r"|replies|responded|responds|added|adds|warned|warns|noted|notes|explained|explains"
-    r"|announced|announces|shared|shares|commented|comments|stated|states|declared|asked"
-    r"|asks|quipped|joked|urged|pleaded|reported|reports|claimed|claims|insisted|argued"
-    r"|observed|countered|put\s+it|schrieb|twitterte|sagte|erklärte|postete|escribió|dijo"
-    r"|tuiteó|écrit|tweeté"
-)
-_SAYING_RE = re.compile(rf"(?<![^\W_])(?:{_SAYING})(?![^\W_])", re.IGNORECASE)
-# A colon that may end a lead-in: followed by space, a line break, a quotation mark, or
-# glued to a capital letter; never inside a URL ("https://") or a time ("9:30").
-_LEAD_COLON_RE = re.compile(r"(?:(?<=[^\W\d_])|(?<=[)\]”\"'])):(?=\s|[“\"«]|[^\W\d_])")
-_GLUED_COLON_RE = re.compile(r"(?<=[^\W\d_]):(?=[“\"«]?[A-ZÀ-ÞĀ-Ž])")
-_SENTENCE_END_RE = re.compile(r"[.!?…](?=\s)")
-_OPEN_QUOTES = '“"«„'
-_CLOSE_QUOTES = '”"»“'
-#: A colon ending a line of at least this many words ends a lead-in (not a header).
-_MIN_LEAD_LINE_WORDS = 5
 
 # Links: a Markdown link (anchor text kept), an http(s) URL, or a bare short link.
 _LINK_RE = re.compile(
@@ -264,64 +242,14 @@ def find_text_posts(text: str) -> list[TextPost]:
             index = bisect_right(paragraph_starts, dash.start())
             start = paragraph_starts[index - 1] if index else 0
         start = max(start, previous_end, dash.start() - _MAX_TWEET_CHARS)
-        start, quoted = _post_start(text, start, dash.start())
+        start, quoted = post_start(text, start, dash.start())
         post = _make_post(text, start, dash, anchor, date_text, date)
         if quoted and post.text:  # the closing quotation mark is not the post's
-            post.text = post.text.rstrip(_CLOSE_QUOTES + " ").strip() or None
+            post.text = post.text.rstrip(CLOSE_QUOTES + " ").strip() or None
             post.entities = extract_entities(post.text) if post.text else []
         found.append(TextPost(post, start, anchor.end()))
         previous_end = anchor.end()
     return found
-
-
-def _lead_in_end(text: str, start: int, end: int) -> int | None:
-    """Where a reporter's lead-in in ``text[start:end]`` ends (after its colon), if any.
-
-    The first colon that ends a sentence with a verb of saying, or that ends a line of
-    several words, or that is glued to a capitalised word; the post must follow it.
-    """
-    for colon in _LEAD_COLON_RE.finditer(text, start, end):
-        after = colon.end()
-        if not text[after:end].strip():
-            return None
-        sentence_start = start
-        for stop in _SENTENCE_END_RE.finditer(text, start, colon.start()):
-            sentence_start = stop.end()
-        lead = text[sentence_start : colon.start()]
-        line_start = max(text.rfind("\n", start, colon.start()) + 1, start)
-        line_end = text.find("\n", after, end)
-        ends_line = not text[after : end if line_end < 0 else line_end].strip()
-        if (
-            _SAYING_RE.search(lead)
-            or _GLUED_COLON_RE.match(text, colon.start())
-            or (
-                (ends_line or text[after] == "\n")
-                and len(text[line_start : colon.start()].split()) >= _MIN_LEAD_LINE_WORDS
-            )
-        ):
-            return after + len(text[after:end]) - len(text[after:end].lstrip())
-    return None
-
-
-def _post_start(text: str, start: int, end: int) -> tuple[int, bool]:
-    """Where the quoted post in ``text[start:end]`` starts, past a reporter's lead-in.
-
-    Returns the start and whether the post is in quotation marks (``wrote, “...”``).
-    """
-    lead_end = _lead_in_end(text, start, end)
-    if lead_end is not None:
-        start = lead_end
-    body = text[start:end].rstrip()
-    if body.endswith(tuple(_CLOSE_QUOTES)):
-        opening = next((i for i in range(start, end) if text[i] in _OPEN_QUOTES), None)
-        before = text[start:opening].rstrip() if opening is not None else ""
-        if opening is not None and (
-            before.endswith((":", ",")) or _SAYING_RE.search(before[-40:] or "-")
-        ):
-            return opening + 1, True
-        if opening is not None and not before and lead_end is not None:
-            return opening + 1, True
-    return start, False
 
 
 def _make_post(
