@@ -7,6 +7,7 @@ AppView and the Wayback availability API; the config points every endpoint at it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -310,3 +311,14 @@ def test_datasette_shows_the_gone_posts_and_link_rot(world: World) -> None:
     assert [row["url"] for row in rotted] == [f"{world.base}/story"]
     by_year = asyncio.run(fetch(f"/{name}/link-rot-by-year.json?_shape=array"))
     assert by_year[0]["year"] == "2021" and by_year[0]["percent_dead"] > 0
+
+
+def test_run_checks_what_is_due_when_enabled(world: World) -> None:
+    """`[liveness] enabled`: `scraper run` ends with the check stage and says what it found."""
+    world.alive()
+    config = dataclasses.replace(
+        world.config, liveness=dataclasses.replace(world.config.liveness, enabled=True)
+    )
+    counts = run_batch(config, [], RunOptions(progress=False), dns=world.dns, sleep=world.sleep)
+    assert "check: links checked" in counts.summary()
+    assert world.rows("SELECT count(*) FROM post_checks WHERE state = 'available'") == [(2,)]
