@@ -234,6 +234,31 @@ def resolve(
 
 @cli.command()
 @config_options
+@click.option("--all", "check_all", is_flag=True, help="Check every link and post now.")
+def check(config_path: str | None, db_path: str | None, check_all: bool) -> None:
+    """Check again the links and cited posts that are due; find archived copies of the dead.
+
+    Links are due after [resolver] ttl_days, posts after [liveness] recheck_days. Every
+    answer is kept (url_checks, post_checks); a rate limit or an error is never "gone".
+
+    \b
+        scraper check --db data/citations.db
+        scraper check --all        # everything now
+    """
+    import asyncio
+
+    from scraper.checking import CheckOptions, check_due
+
+    config = get_config(config_path, db_path)
+    if not Path(config.database.path).exists():
+        fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
+    with locked_database(config.database.path) as db:
+        summary = asyncio.run(check_due(db, config, CheckOptions(check_all=check_all)))
+    click.echo(f"scraper check: {summary.line()}", err=True)
+
+
+@cli.command()
+@config_options
 def stats(config_path: str | None, db_path: str | None) -> None:
     """Print counts: articles, posts, accounts, links, URLs by status, last runs."""
     from scraper import store

@@ -70,6 +70,8 @@ class RunCounts:
     urls_failed: int = 0
     errors: int = 0
     skipped: int = 0
+    #: the check stage's summary line, when ``[liveness] enabled`` ran it (not stored)
+    check: str = ""
     listed_unchanged: int = 0
 
     def stored(self) -> dict[str, int]:
@@ -105,6 +107,8 @@ class RunCounts:
             f"not modified {self.not_modified}, listed unchanged {self.listed_unchanged}, "
             f"skipped {self.skipped}, errors {self.errors}",
         ]
+        if self.check:
+            parts.append(f"check: {self.check}")
         return "; ".join(parts)
 
 

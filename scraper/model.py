@@ -172,3 +172,66 @@ class Resolution:
             "hops": [asdict(h) for h in self.hops],
             "next_attempt_at": self.next_attempt_at,
         }
+
+
+PostState = Literal["available", "gone", "restricted", "unknown"]
+
+#: The failures that make a link dead for link-rot counts (the page or its host is gone or
+#: broken); ``blocked``, ``invalid_url`` and ``internal`` say nothing about the page.
+DEAD_CATEGORIES = (
+    "http_4xx",
+    "http_5xx",
+    "dns",
+    "connect",
+    "tls",
+    "timeout",
+    "too_many_redirects",
+    "loop",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """A stored post, as much of it as a liveness check needs (``id`` is ``posts.id``)."""
+
+    id: str
+    platform: str
+    post_id: str | None
+    handle: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostCheck:
+    """Whether a cited post is still there: one ``post_checks`` row.
+
+    ``state`` is ``available``, ``gone`` (deleted, or its account suspended or removed),
+    ``restricted`` (protected, age- or region-gated) or ``unknown`` (rate limited, an
+    error, or no keyless way to ask): a rate limit or an error is never ``gone``.
+    """
+
+    post: str
+    state: PostState
+    http_status: int | None
+    detail: str
+    checked_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveTarget:
+    """A dead link (``kind`` ``url``, ``key`` its id) or gone post to find a copy of."""
+
+    kind: Literal["url", "post"]
+    key: str
+    url: str
+    near: str | None  # ISO date the copy should be nearest to (the citing article's)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLookup:
+    """What the archive said about one target: its nearest copy, or none (both None)."""
+
+    target: ArchiveTarget
+    archived_url: str | None
+    archived_at: str | None
+    checked_at: str
