@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import click
 
 from scraper import __version__
 from scraper.config import Config, load_config
 from scraper.errors import ConfigError, LockHeldError, ScraperError, SourceError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 EXIT_FATAL = 1
 EXIT_USAGE = 2
@@ -57,6 +61,37 @@ def get_config(config_path: str | None, db_path: str | None) -> Config:
     except ConfigError as exc:
         fail(f"config: {exc}", EXIT_USAGE)
     return config.with_overrides("database", path=db_path)
+
+
+@contextmanager
+def locked_database(path: str) -> Iterator[sqlite_utils.Database]:
+    """The database at ``path``, under its run lock and checked writable, for one command.
+
+    Every command that writes the database goes through here: another process holding
+    the lock exits 75, a database that cannot be opened or written exits 1, each with one
+    line, before the command does any work.
+    """
+    from scraper import store
+    from scraper.lock import RunLock
+
+    lock = RunLock(path)
+    try:
+        lock.acquire()
+    except LockHeldError as exc:
+        fail(str(exc), EXIT_LOCKED)
+    except ScraperError as exc:
+        fail(str(exc), EXIT_FATAL)
+    try:
+        try:
+            db = store.open_database(path, writable=True)
+        except ScraperError as exc:
+            fail(str(exc), EXIT_FATAL)
+        try:
+            yield db
+        finally:
+            db.close()
+    finally:
+        lock.release()
 
 
 def setup_logging(level: str) -> None:
@@ -163,6 +198,7 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
     """
     from scraper.config import SourcesConfig
     from scraper.parse import parse_document
+    from scraper.sniff import unreadable_reason
     from scraper.sources import collect_sources
 
     try:
@@ -180,6 +216,10 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
         except OSError as exc:
             fail(f"cannot read {path}: {exc}", EXIT_USAGE)
     for source, data in documents:
+        reason = unreadable_reason(data)
+        if reason is not None:  # no empty article for a file that holds none
+            click.echo(f"skipped {source}: {reason}", err=True)
+            continue
         article = parse_document(data, source=source, base_url=base_url)
         click.echo(json.dumps(article.to_json(), ensure_ascii=False))
 
@@ -199,7 +239,6 @@ def resolve(
     """
     import asyncio
 
-    from scraper import store
     from scraper.resolve.batch import resolve_urls
     from scraper.run import resolve_into_db
 
@@ -211,9 +250,34 @@ def resolve(
     if urls:
         asyncio.run(resolve_urls(list(urls), config.resolver, on_result=emit))
         return
-    db = store.open_database(config.database.path)
-    results = resolve_into_db(db, config, retry_failed=retry_failed, on_result=emit)
+    with locked_database(config.database.path) as db:
+        results = resolve_into_db(db, config, retry_failed=retry_failed, on_result=emit)
     click.echo(f"scraper resolve: {len(results)} URLs", err=True)
+
+
+@cli.command()
+@config_options
+@click.option("--all", "check_all", is_flag=True, help="Check every link and post now.")
+def check(config_path: str | None, db_path: str | None, check_all: bool) -> None:
+    """Check again the links and cited posts that are due; find archived copies of the dead.
+
+    Links are due after [resolver] ttl_days, posts after [liveness] recheck_days. Every
+    answer is kept (url_checks, post_checks); a rate limit or an error is never "gone".
+
+    \b
+        scraper check --db data/citations.db
+        scraper check --all        # everything now
+    """
+    import asyncio
+
+    from scraper.checking import CheckOptions, check_due
+
+    config = get_config(config_path, db_path)
+    if not Path(config.database.path).exists():
+        fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
+    with locked_database(config.database.path) as db:
+        summary = asyncio.run(check_due(db, config, CheckOptions(check_all=check_all)))
+    click.echo(f"scraper check: {summary.line()}", err=True)
 
 
 @cli.command()
@@ -225,7 +289,10 @@ def stats(config_path: str | None, db_path: str | None) -> None:
     config = get_config(config_path, db_path)
     if not Path(config.database.path).exists():
         fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
-    db = store.open_database(config.database.path)
+    try:
+        db = store.open_database(config.database.path, writable=False)
+    except ScraperError as exc:
+        fail(str(exc), EXIT_FATAL)
     click.echo(json.dumps(store.collect_stats(db), indent=2, ensure_ascii=False))
 
 
@@ -267,10 +334,15 @@ def export(
 ) -> None:
     """Write TABLE (a table or view, default cited_posts) as CSV or JSON Lines.
 
+    CSV cells that begin with =, +, -, @, a tab or a carriage return get a leading ' so a
+    spreadsheet shows them as text instead of running them as a formula (a post's text is
+    written by anyone); JSON Lines keeps every value exact. With -o, the file is replaced
+    only once the export is complete, and never when it names the database.
+
     \b
         scraper export cited_posts --format csv -o cited_posts.csv
     """
-    from scraper.export import ExportFormat, export_table
+    from scraper.export import ExportFormat, OutputError, export_table, export_to_file
 
     config = get_config(config_path, db_path)
     if not Path(config.database.path).exists():
@@ -278,12 +350,13 @@ def export(
     export_format = cast(ExportFormat, fmt)  # click.Choice guarantees csv or jsonl
     try:
         if output:
-            with Path(output).open("w", encoding="utf-8", newline="") as out:
-                count = export_table(config.database.path, table, export_format, out)
+            count = export_to_file(config.database.path, table, export_format, output)
         else:
             count = export_table(config.database.path, table, export_format, sys.stdout)
-    except ValueError as exc:
+    except (ValueError, OutputError) as exc:
         fail(str(exc), EXIT_USAGE)
+    except ScraperError as exc:
+        fail(str(exc), EXIT_FATAL)
     click.echo(f"scraper export: {count} rows of {table}", err=True)
 
 

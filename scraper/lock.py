@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from scraper.errors import LockHeldError
+from scraper.errors import LockHeldError, ScraperError
 
 
 def lock_path(db_path: str | os.PathLike[str]) -> Path:
@@ -27,7 +27,8 @@ class RunLock:
     """An exclusive, non-blocking lock on a database; use it as a context manager.
 
     ``acquire`` raises :class:`~scraper.errors.LockHeldError` at once when another process
-    (or another :class:`RunLock` in this one) holds it.
+    (or another :class:`RunLock` in this one) holds it, and
+    :class:`~scraper.errors.ScraperError` when the lock file cannot be created.
     """
 
     def __init__(self, db_path: str | os.PathLike[str]) -> None:
@@ -44,8 +45,13 @@ class RunLock:
         """Take the lock and write our pid into the lock file, or raise LockHeldError."""
         if self._fd is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ScraperError(
+                f"cannot create the lock file {self.path}: {exc.strerror or exc}"
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,15 +6,14 @@ Per-item failures are recorded in the database and counted; they never end the r
 
 URLs are fetched by :class:`scraper.crawl.Crawl` (a queue and a pool of workers; feeds
 and sitemaps expanded as they arrive; every URL fetched at most once per run). Each
-fetched article is parsed and stored at once, in its own transaction, so a crash loses
-at most the pages in flight.
+fetched article is parsed (on a worker thread) and stored at once, in its own
+transaction, so a crash loses at most the pages in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,17 +24,13 @@ import sqlite_utils
 
 from scraper import store
 from scraper.archives import ingest_warcs
+from scraper.checking import check_due
 from scraper.config import Config
 from scraper.crawl import Crawl, Job, Role
 from scraper.engine import EngineSpec
-from scraper.fetch import Fetcher, make_fetch_client
-from scraper.ingest import (
-    RunCounts,
-    RunState,
-    ingest_files,
-    read_stdin,
-    record_fetch,
-)
+from scraper.fetch import make_fetch_client
+from scraper.ingest import RunCounts, RunState, ingest_files, read_stdin
+from scraper.ingest_loop import Ingester, PacedFetcher
 from scraper.lock import RunLock
 from scraper.model import Resolution
 from scraper.net.guard import DnsResolver
@@ -99,18 +94,23 @@ async def crawl(
         state.counts.listed_unchanged += 1
         return True
 
-    async with make_fetch_client(config.fetch, dns=dns) as client:
-        fetcher = Fetcher(
+    # pages are parsed off the loop (scraper.ingest_loop), so fetches in flight keep moving
+    async with (
+        make_fetch_client(config.fetch, dns=dns) as client,
+        Ingester(state, backlog=2 * config.fetch.concurrency) as ingester,
+    ):
+        fetcher = PacedFetcher(
             config.fetch,
             client,
             retries=config.resolver.retries,
             retry_after_max=config.resolver.retry_after_max,
             sleep=sleep,
+            pace=ingester.room,
         )
         frontier = Crawl(
             fetcher,
             validators=validators,
-            deliver=functools.partial(record_fetch, state),
+            deliver=ingester.deliver,
             problem=state.problem,
             per_host=config.fetch.per_host,
             stage=stage,
@@ -241,6 +241,9 @@ def run_stages(
 
             resolve_on_cluster(client, due, config.resolver, on_result=save, dns=dns)
         stage.close()
+    if options.resolve and config.liveness.enabled:
+        summary = asyncio.run(check_due(state.db, config, dns=dns, sleep=sleep))
+        state.counts.check = summary.line()
 
 
 def run_batch(
@@ -263,7 +266,7 @@ def run_batch(
     sources = collect_sources(arguments, config.sources, sniff_lists=True)
     counts = RunCounts(sources=sources.total)
     with RunLock(config.database.path):
-        db = store.open_database(config.database.path)
+        db = store.open_database(config.database.path, writable=True)
         progress = Progress(enabled=options.progress)
         state = RunState(db, config, counts, progress.stage("parse", unit="doc"))
         run_id = store.start_run(db, iso_utc(utc_now()))

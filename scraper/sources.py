@@ -6,9 +6,10 @@ what expands into more URLs: URL list files, RSS/Atom feeds and sitemaps (bytes 
 out; the fetching is done by :mod:`scraper.fetch`). Nothing here touches the network or
 the database.
 
-Standard input, and a file named on the command line, are *sniffed*: when every line that
-is not blank and not a ``#`` comment is an http(s) URL, it is a URL list; otherwise it is
-an article document.
+Standard input, and a file named on the command line, are *sniffed*: when the lines that
+are not blank and not a ``#`` comment are mostly http(s) URLs (at least twice as many as
+the other lines) and none is markup, it is a URL list, whose other lines are warned about
+one by one; otherwise it is an article document.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ MAX_SITEMAP_DEPTH = 3
 #: A decompressed sitemap larger than this is cut off (a gzip bomb stays small).
 MAX_SITEMAP_BYTES = 60_000_000
 _URL_LINE = re.compile(r"https?://\S+", re.IGNORECASE)
-# Sniffing a URL list reads at most this much of a file named on the command line.
-_MAX_LIST_SNIFF_BYTES = 50_000_000
+# A file named on the command line is a URL list or not by its first lines: this many bytes.
+_LIST_SNIFF_BYTES = 65_536
 
 DocumentKind = Literal["feed", "sitemap", "sitemapindex", "document"]
 
@@ -184,13 +185,19 @@ def parse_url_list(text: str) -> tuple[list[str], list[str]]:
 
 
 def looks_like_url_list(data: bytes) -> bool:
-    """Whether ``data`` is a URL list: UTF-8 text whose every non-comment line is a URL."""
+    """Whether ``data`` is a URL list: UTF-8 text of mostly URL lines and no markup.
+
+    A list may hold a few lines that are not URLs (a typo, a missing scheme); the run
+    warns about each. A text article that quotes a link has more prose than URLs.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
     urls, bad = parse_url_list(text)
-    return bool(urls) and not bad
+    if any(line.startswith("<") for line in bad):
+        return False
+    return bool(urls) and len(urls) >= 2 * len(bad)
 
 
 def _xml_root_name(data: bytes) -> str | None:
@@ -376,12 +383,15 @@ def expand_path(source: str) -> list[Path]:
 
 
 def _is_url_list_file(path: Path) -> bool:
+    # Its head decides: reading a whole big article (or list) twice would double its cost.
     try:
-        if path.stat().st_size > _MAX_LIST_SNIFF_BYTES:
-            return False
-        return looks_like_url_list(path.read_bytes())
+        with path.open("rb") as handle:
+            head = handle.read(_LIST_SNIFF_BYTES + 1)
     except OSError:
         return False  # reported when the file is read as an article
+    if len(head) > _LIST_SNIFF_BYTES:
+        head = head[: head.rfind(b"\n", 0, _LIST_SNIFF_BYTES) + 1]  # whole lines only
+    return looks_like_url_list(head)
 
 
 def _is_feed_file(path: Path) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from scraper.liveness_views import LIVENESS_VIEWS
+
 # A link's target: where it finally went, else the first non-shortener URL, else itself
 # (still pending, or failed before the first hop).
 TARGET_SQL = "COALESCE(u.final_url, u.expanded_url, u.url)"
@@ -220,6 +222,7 @@ WHERE u.status <> 'pending'
 GROUP BY u.hops
 ORDER BY u.hops
 """,
+    **LIVENESS_VIEWS,
 }
 
 

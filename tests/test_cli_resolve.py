@@ -100,7 +100,7 @@ def test_run_resolves_and_records_hops(tmp_path: Path, server: str, config: Path
     )
     result = CliRunner().invoke(cli, ["run", str(article), "--config", str(config)])
     assert result.exit_code == 0, result.stderr
-    assert "urls resolved 1" in result.stderr
+    assert "urls 1 resolved, 0 failed" in result.stderr
     conn = sqlite3.connect(tmp_path / "c.db")
     row = conn.execute(
         "select status, final_url, final_status_code from urls where url = ?", [f"{server}/s/7"]
@@ -110,7 +110,8 @@ def test_run_resolves_and_records_hops(tmp_path: Path, server: str, config: Path
     assert [h[1] for h in hops][:2] == [301, 302]
     # a second run has nothing due: the URL is not resolved again
     again = CliRunner().invoke(cli, ["run", str(article), "--config", str(config)])
-    assert "urls resolved 0" in again.stderr
+    assert "nothing changed" in again.stderr
+    assert "urls 0 resolved" in again.stderr
 
 
 def test_blocked_without_allow_private(tmp_path: Path, server: str) -> None:

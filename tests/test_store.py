@@ -144,6 +144,10 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
         ("0001_initial",),
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
+        ("0004_change_counts",),
+        ("0005_warc",),
+        ("0006_liveness",),
+        ("0008_parse_warnings",),
     ]
     again.close()
 
@@ -522,6 +526,10 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
         ("0001_initial",),
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
+        ("0004_change_counts",),
+        ("0005_warc",),
+        ("0006_liveness",),
+        ("0008_parse_warnings",),
     ]
     assert "listed_unchanged" in db.table("runs").columns_dict
     db.close()

@@ -282,7 +282,7 @@ def test_cli_reads_a_directory_of_warcs(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert result.exit_code == 0, result.output
     assert "records read 2" in result.output
-    assert "new articles 2" in result.output
+    assert "articles 2 new" in result.output
 
 
 def test_a_plain_run_does_not_import_dask(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scraper.engine import EngineSpec
@@ -56,6 +57,12 @@ def open_client(spec: EngineSpec) -> Iterator[Client]:
         with cluster, Client(cluster, timeout=CONNECT_TIMEOUT) as client:
             yield client
         return
+    if spec.scheduler_file and not Path(spec.scheduler_file).is_file():
+        # Dask would wait for the file to appear; a user who mistyped it wants to know now
+        raise ConfigError(
+            f"--scheduler-file {spec.scheduler_file}: no such file (the scheduler writes it "
+            "when it starts: dask scheduler --scheduler-file PATH)"
+        )
     try:
         if spec.scheduler_file:
             client = Client(scheduler_file=spec.scheduler_file, timeout=CONNECT_TIMEOUT)

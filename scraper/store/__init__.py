@@ -7,7 +7,8 @@ sqlite-utils owns the schema (tables, foreign keys, indexes, FTS, the view, migr
 the writes are explicit SQL because posts and accounts merge field by field ("fill what is
 missing, never overwrite with NULL") and every write must know whether it changed
 anything, which ``upsert_all`` cannot express. Each public write is one transaction
-(``db.atomic()``); sqlite-utils would otherwise commit statement by statement.
+(:func:`write_transaction`, ``BEGIN IMMEDIATE``); sqlite-utils would otherwise commit
+statement by statement.
 """
 
 from scraper.store.articles import (
@@ -22,6 +23,7 @@ from scraper.store.articles import (
 )
 from scraper.store.runs import collect_stats, finish_run, start_run
 from scraper.store.schema import ensure_schema, open_database
+from scraper.store.transaction import write_transaction
 from scraper.store.urls import failed_backoff, save_resolution, select_urls_to_resolve
 from scraper.store.warcs import WarcFile, find_warc_file, save_warc_file
 
@@ -45,4 +47,5 @@ __all__ = [
     "save_warc_file",
     "select_urls_to_resolve",
     "start_run",
+    "write_transaction",
 ]

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from scraper.model import Article
 from scraper.shorteners import SHORTENER_HOSTS
 from scraper.store.posts import merge_posts, save_accounts, save_posts
+from scraper.store.transaction import write_transaction
 from scraper.store.urls import placeholders, save_urls
 from scraper.timestamps import iso_utc
 
@@ -30,7 +31,10 @@ class SaveResult:
     ``new_article``: the article had never been saved with content before.
     ``changed``: new, or its content hash, citations or links differ from the stored ones.
     ``posts``/``links``: how many the article cites/holds; ``new_posts``/``new_urls``: rows
-    added; ``queued_urls``: new URLs the resolver will pick up.
+    added; ``queued_urls``: new URLs the resolver will pick up. ``changed_posts``: known
+    posts this save filled in; ``unchanged_posts``: known posts it left as they were.
+    ``new_links``/``changed_links``/``unchanged_links``: the article's link rows (keyed by
+    position) that are new, differ from (or replace, or remove) a stored one, or are equal.
     """
 
     article_id: int
@@ -41,6 +45,11 @@ class SaveResult:
     links: int
     new_urls: int
     queued_urls: int
+    changed_posts: int = 0
+    unchanged_posts: int = 0
+    new_links: int = 0
+    changed_links: int = 0
+    unchanged_links: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,22 +106,23 @@ def save_article(
     post_keys = [post.key for post in article.posts]
     citations = plan_citations(article)
     links = plan_links(article, post_keys)
-    with db.atomic():
+    with write_transaction(db):
         previous = db.execute(
             "SELECT id, content_sha256, updated_at FROM articles WHERE url = ?", [key]
         ).fetchone()
         if previous is None:
-            new_article, children_differ = True, True
+            new_article, children_differ, stored_links = True, True, []
         else:
             new_article = previous[2] is None
-            children_differ = _children_differ(db, previous[0], citations, links)
+            stored_links = _stored_links(db, previous[0])
+            children_differ = _children_differ(db, previous[0], citations, links, stored_links)
         changed = (
             new_article
             or children_differ
             or (content_sha256 is not None and content_sha256 != previous[1])
         )
         account_ids = save_accounts(db, posts.values(), seen_at)
-        new_posts = save_posts(db, posts, account_ids, seen_at)
+        new_posts, changed_posts = save_posts(db, posts, account_ids, seen_at)
         urls = save_urls(
             db,
             (link[1] for link in links),
@@ -139,6 +149,7 @@ def save_article(
             "warc_offset": warc.offset if warc else None,
             "warc_length": warc.length if warc else None,
             "warc_truncated": warc.truncated if warc else None,
+            "warnings": "; ".join(article.warnings) or None,
         }
         if previous is None:
             article_id = _insert_article(db, row, seen_at)
@@ -147,6 +158,7 @@ def save_article(
             _update_article(db, article_id, row, seen_at if changed else None)
         if children_differ:
             _replace_children(db, article_id, previous is not None, citations, links, urls.ids)
+    new_links, changed_links, unchanged_links = compare_links(stored_links, links)
     return SaveResult(
         article_id=article_id,
         new_article=new_article,
@@ -156,7 +168,24 @@ def save_article(
         links=len(links),
         new_urls=urls.new,
         queued_urls=urls.queued,
+        changed_posts=changed_posts,
+        unchanged_posts=len(posts) - new_posts - changed_posts,
+        new_links=new_links,
+        changed_links=changed_links,
+        unchanged_links=unchanged_links,
     )
+
+
+def compare_links(stored: list[LinkRow], planned: list[LinkRow]) -> tuple[int, int, int]:
+    """New, changed and unchanged link rows, by position; a removed row counts as changed."""
+    if not stored:  # a new article: no need to index its (possibly very many) rows
+        return len(planned), 0, 0
+    before = {row[0]: row for row in stored}
+    after = {row[0]: row for row in planned}
+    new = sum(1 for position in after if position not in before)
+    unchanged = sum(1 for position, row in after.items() if before.get(position) == row)
+    removed = sum(1 for position in before if position not in after)
+    return new, len(after) - new - unchanged + removed, unchanged
 
 
 def plan_citations(article: Article) -> list[CitationRow]:
@@ -197,19 +226,27 @@ def plan_links(article: Article, post_keys: list[str]) -> list[LinkRow]:
     return rows
 
 
+def _stored_links(db: Database, article_id: int) -> list[LinkRow]:
+    rows = db.execute(
+        "SELECT l.position, u.url, l.post_id, l.text, l.context "
+        "FROM links l JOIN urls u ON u.id = l.url_id WHERE l.article_id = ?",
+        [article_id],
+    ).fetchall()
+    return [tuple(row) for row in rows]
+
+
 def _children_differ(
-    db: Database, article_id: int, citations: list[CitationRow], links: list[LinkRow]
+    db: Database,
+    article_id: int,
+    citations: list[CitationRow],
+    links: list[LinkRow],
+    stored_links: list[LinkRow],
 ) -> bool:
     stored_citations = db.execute(
         "SELECT post_id, kind, position FROM citations WHERE article_id = ?", [article_id]
     ).fetchall()
     if sorted(stored_citations) != sorted(citations):
         return True
-    stored_links = db.execute(
-        "SELECT l.position, u.url, l.post_id, l.text, l.context "
-        "FROM links l JOIN urls u ON u.id = l.url_id WHERE l.article_id = ?",
-        [article_id],
-    ).fetchall()
     return sorted(stored_links, key=_position) != sorted(links, key=_position)
 
 
@@ -235,10 +272,11 @@ def _replace_children(
     db.conn.executemany(
         "INSERT INTO links (article_id, position, url_id, post_id, text, context) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [
+        # a generator: a page of many links is not copied once more into a list
+        (
             (article_id, position, url_ids[url], post_key, text, context)
             for position, url, post_key, text, context in links
-        ],
+        ),
     )
 
 
@@ -266,7 +304,7 @@ def _update_article(
           error = NULL, n_posts = :n_posts, n_links = :n_links,
           canonical_url = COALESCE(:canonical_url, canonical_url),
           final_url = COALESCE(:final_url, final_url), warc_offset = :warc_offset,
-          warc_length = :warc_length, warc_truncated = :warc_truncated,
+          warc_length = :warc_length, warc_truncated = :warc_truncated, warnings = :warnings,
           updated_at = COALESCE(:updated_at, updated_at)
         WHERE id = :id
         """,
@@ -293,7 +331,7 @@ def save_failed_article(
     if not key:
         raise ValueError("a failed article needs a url or a source to be saved")
     seen_at = iso_utc(fetched_at)
-    with db.atomic():
+    with write_transaction(db):
         (article_id,) = db.execute(
             """
             INSERT INTO articles
@@ -312,7 +350,7 @@ def save_not_modified(
     db: Database, *, url: str, fetched_at: str, http_status: int = 304
 ) -> int | None:
     """Note that a known article answered "not modified"; return its id (``None`` if unknown)."""
-    with db.atomic():
+    with write_transaction(db):
         found = db.execute(
             "UPDATE articles SET fetched_at = ?, http_status = ?, error = NULL "
             "WHERE url = ? RETURNING id",

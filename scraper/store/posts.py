@@ -142,8 +142,8 @@ def account_key(post: Post) -> AccountKey | None:
 
 def save_posts(
     db: Database, posts: dict[str, Post], account_ids: dict[AccountKey, int], seen_at: str
-) -> int:
-    """Insert new posts, fill the gaps of known ones; return how many were new.
+) -> tuple[int, int]:
+    """Insert new posts, fill the gaps of known ones; return how many were new and changed.
 
     Entities follow the text they index: they are added with a post's text and replaced
     when a longer text replaces it. Call inside a transaction.
@@ -152,6 +152,7 @@ def save_posts(
     inserts: list[tuple[Any, ...]] = []
     entity_rows: list[tuple[Any, ...]] = []
     replaced: list[str] = []
+    changed = 0
     for key, post in posts.items():
         akey = account_key(post)
         row = _post_row(key, post, account_ids.get(akey) if akey else None, seen_at)
@@ -172,6 +173,7 @@ def save_posts(
             # the tool did not record them; inserting them again is a no-op otherwise.
             entity_rows.extend(_entity_rows(key, post))
         if changes:
+            changed += 1
             changes["updated_at"] = seen_at
             assignments = ", ".join(f"[{column}] = ?" for column in changes)
             db.execute(f"UPDATE posts SET {assignments} WHERE id = ?", [*changes.values(), key])
@@ -186,7 +188,7 @@ def save_posts(
         "ON CONFLICT DO NOTHING",
         entity_rows,
     )
-    return len(inserts)
+    return len(inserts), changed
 
 
 def _existing_posts(db: Database, keys: list[str]) -> dict[str, dict[str, Any]]:

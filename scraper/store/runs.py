@@ -8,6 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.store.schema import RUN_COUNTS, RUN_STATUSES, URL_STATUSES
+from scraper.store.transaction import write_transaction
 from scraper.timestamps import iso_utc
 
 INTERRUPTED_MESSAGE = "the process ended before the run finished"
@@ -20,7 +21,7 @@ def start_run(db: Database, started_at: str) -> int:
     Runs still marked ``running`` belong to a process that died (only one run holds the
     lock at a time): they become ``interrupted``.
     """
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "UPDATE runs SET status = 'interrupted', message = COALESCE(message, ?) "
             "WHERE status = 'running'",
@@ -59,7 +60,7 @@ def finish_run(
         "finished_at": iso_utc(finished_at),
     }
     assignments = ", ".join(f"[{column}] = :{column}" for column in values)
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             f"UPDATE runs SET {assignments} WHERE id = :run_id", {**values, "run_id": run_id}
         )

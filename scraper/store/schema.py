@@ -20,6 +20,7 @@ from sqlite_utils.db import ForeignKey
 from sqlite_utils.migrations import Migrations
 
 from scraper.errors import ScraperError
+from scraper.store import schema_0001
 from scraper.views import ensure_views
 
 BUSY_TIMEOUT_MS = 5000
@@ -39,9 +40,37 @@ RUN_COUNTS = (
     "errors",
     "skipped",
     "listed_unchanged",
+    "changed_articles",
+    "new_posts",
+    "changed_posts",
+    "unchanged_posts",
+    "new_links",
+    "changed_links",
+    "unchanged_links",
     "records_read",
     "records_corrupt",
 )
+
+
+# The liveness history tables as migration 0006 made them (frozen: later changes add columns).
+URL_CHECKS_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("id", int),
+    ("url_id", int),
+    ("checked_at", str),
+    ("status", str),
+    ("final_url", str),
+    ("final_status_code", int),
+    ("error_category", str),
+)
+POST_CHECKS_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("id", int),
+    ("post_id", str),
+    ("checked_at", str),
+    ("state", str),
+    ("http_status", int),
+    ("detail", str),
+)
+POST_STATES = ("available", "gone", "restricted", "unknown")
 
 
 @dataclass(frozen=True)
@@ -80,6 +109,7 @@ TABLES: dict[str, TableSpec] = {
             "warc_offset": int,
             "warc_length": int,
             "warc_truncated": str,
+            "warnings": str,
         },
         pk="id",
         not_null=frozenset({"url"}),
@@ -112,6 +142,11 @@ TABLES: dict[str, TableSpec] = {
             "url": str,
             "first_seen_at": str,
             "updated_at": str,
+            "state": str,
+            "checked_at": str,
+            "archived_url": str,
+            "archived_at": str,
+            "archive_checked_at": str,
         },
         pk="id",
         foreign_keys=(("account_id", "accounts", "id"),),
@@ -141,6 +176,9 @@ TABLES: dict[str, TableSpec] = {
             "checked_at": str,
             "resolved_at": str,
             "next_attempt_at": str,
+            "archived_url": str,
+            "archived_at": str,
+            "archive_checked_at": str,
         },
         pk="id",
         not_null=frozenset({"url", "status"}),
@@ -180,13 +218,15 @@ TABLES: dict[str, TableSpec] = {
         foreign_keys=(("post_id", "posts", "id"),),
     ),
     "runs": TableSpec(
+        # in the order the migrations add them: counts that came later follow `message`
         columns={
             "id": int,
             "started_at": str,
             "finished_at": str,
             "status": str,
-            **dict.fromkeys(RUN_COUNTS, int),
+            **dict.fromkeys(RUN_COUNTS[: RUN_COUNTS.index("skipped")], int),
             "message": str,
+            **dict.fromkeys(RUN_COUNTS[RUN_COUNTS.index("skipped") :], int),
         },
         pk="id",
     ),
@@ -202,97 +242,40 @@ TABLES: dict[str, TableSpec] = {
         },
         pk="path",
     ),
+    "url_checks": TableSpec(
+        columns=dict(URL_CHECKS_COLUMNS),
+        pk="id",
+        foreign_keys=(("url_id", "urls", "id"),),
+    ),
+    "post_checks": TableSpec(
+        columns=dict(POST_CHECKS_COLUMNS),
+        pk="id",
+        foreign_keys=(("post_id", "posts", "id"),),
+    ),
 }
-
-# (table, columns, unique). Foreign-key columns that lead a primary key (citations.article_id,
-# links.article_id, redirects.url_id, entities.post_id) are already indexed by it.
-INDEXES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("articles", ("url",), True),
-    ("articles", ("published",), False),
-    ("posts", ("account_id",), False),
-    ("posts", ("date",), False),
-    ("citations", ("post_id",), False),
-    ("urls", ("url",), True),
-    ("urls", ("status",), False),
-    ("urls", ("host",), False),
-    ("links", ("post_id",), False),
-    ("links", ("url_id",), False),
-    ("entities", ("kind", "value"), False),
-    ("runs", ("status",), False),
-)
-
-# Handles are matched case-insensitively; an expression index keeps the handle as first
-# displayed while making @GirlsReallyRule and @girlsreallyrule one account.
-ACCOUNTS_HANDLE_INDEX = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS idx_accounts_platform_handle "
-    "ON accounts (platform, lower(handle))"
-)
-
-FTS_COLUMNS = {"posts": ["text"], "articles": ["title"]}
-
-# One row per citation. `targets` is the post's link targets, space-separated (URLs hold no
-# spaces): Datasette turns a lone URL into a link and a CSV export stays one cell per post.
-# Targets come from every article that carried the post's links, since an article that only
-# shows a rendered embed (id only) has none of its own.
-CITED_POSTS_SQL = """
-SELECT
-  c.article_id,
-  a.url AS article_url,
-  a.title AS article_title,
-  a.published AS article_published,
-  p.platform,
-  acc.handle,
-  acc.display_name,
-  p.id AS post_id,
-  p.url AS post_url,
-  p.date,
-  p.date_text,
-  p.posted_at,
-  p.text,
-  c.kind,
-  c.position,
-  (
-    SELECT group_concat(target, ' ')
-    FROM (
-      SELECT target FROM (
-        SELECT COALESCE(u.final_url, u.expanded_url, u.url) AS target,
-          l.article_id <> c.article_id AS elsewhere, l.position
-        FROM links l JOIN urls u ON u.id = l.url_id
-        WHERE l.post_id = p.id
-      )
-      GROUP BY target
-      ORDER BY min(elsewhere), min(position)
-    )
-  ) AS targets
-FROM citations c
-JOIN articles a ON a.id = c.article_id
-JOIN posts p ON p.id = c.post_id
-LEFT JOIN accounts acc ON acc.id = p.account_id
-ORDER BY c.article_id, c.position
-""".strip()
 
 MIGRATIONS = Migrations("scraper")
 
 
 @MIGRATIONS(name="0001_initial")
 def _initial_schema(db: Database) -> None:
-    """Create every table, index, FTS table and view; adopt pre-versioning databases."""
-    for name, spec in TABLES.items():
-        _ensure_table(db, name, spec)
-    for table, columns, unique in INDEXES:
+    """Create the 0001 schema (tables, indexes, FTS, view); adopt pre-versioning databases."""
+    for name, spec in schema_0001.TABLES.items():
+        _ensure_table(db, name, TableSpec(**spec))
+    for table, columns, unique in schema_0001.INDEXES:
         name = f"idx_{table}_{'_'.join(columns)}"
         db.table(table).create_index(columns, index_name=name, unique=unique, if_not_exists=True)
-    db.execute(ACCOUNTS_HANDLE_INDEX)
-    for table, searchable in FTS_COLUMNS.items():
+    db.execute(schema_0001.ACCOUNTS_HANDLE_INDEX)
+    for table, searchable in schema_0001.FTS_COLUMNS.items():
         db.table(table).enable_fts(searchable, create_triggers=True, replace=True)
-    db.create_view("cited_posts", CITED_POSTS_SQL, replace=True)
+    db.create_view("cited_posts", schema_0001.CITED_POSTS_SQL, replace=True)
 
 
 @MIGRATIONS(name="0002_canonical_final_skipped")
 def _canonical_final_skipped(db: Database) -> None:
     """Articles keep their canonical and final URLs; runs count skipped pages; by source."""
-    for name in ("articles", "runs"):
-        _ensure_table(db, name, TABLES[name])
+    _add_columns(db, "articles", {"canonical_url": str, "final_url": str})
+    _add_columns(db, "runs", {"skipped": int})
     db.table("articles").create_index(
         ["source"], index_name="idx_articles_source", if_not_exists=True
     )
@@ -301,7 +284,22 @@ def _canonical_final_skipped(db: Database) -> None:
 @MIGRATIONS(name="0003_listed_unchanged")
 def _listed_unchanged(db: Database) -> None:
     """Runs count the articles skipped because their sitemap said they had not changed."""
-    _ensure_table(db, "runs", TABLES["runs"])
+    _add_columns(db, "runs", {"listed_unchanged": int})
+
+
+@MIGRATIONS(name="0004_change_counts")
+def _change_counts(db: Database) -> None:
+    """Runs count what changed: articles changed, posts and links new, changed, unchanged."""
+    columns = (
+        "changed_articles",
+        "new_posts",
+        "changed_posts",
+        "unchanged_posts",
+        "new_links",
+        "changed_links",
+        "unchanged_links",
+    )
+    _add_columns(db, "runs", dict.fromkeys(columns, int))
 
 
 @MIGRATIONS(name="0005_warc")
@@ -324,19 +322,58 @@ def _warc(db: Database) -> None:
             pk="path",
         ),
     )
-    existing = {column.lower() for column in db.table("articles").columns_dict}
-    added: tuple[tuple[str, type], ...] = (
-        ("warc_offset", int),
-        ("warc_length", int),
-        ("warc_truncated", str),
+    _add_columns(db, "articles", {"warc_offset": int, "warc_length": int, "warc_truncated": str})
+    _add_columns(db, "runs", {"records_read": int, "records_corrupt": int})
+
+
+@MIGRATIONS(name="0006_liveness")
+def _liveness(db: Database) -> None:
+    """History of every link check and post check; archived copies on urls and posts.
+
+    Every URL already checked gets its current answer as its first ``url_checks`` row,
+    so the history starts with what the database knew.
+    """
+    archive_columns: dict[str, type] = {"archived_url": str, "archived_at": str}
+    archive_columns["archive_checked_at"] = str
+    _add_columns(db, "urls", archive_columns)
+    _add_columns(db, "posts", {"state": str, "checked_at": str, **archive_columns})
+    for name, columns, parent in (
+        ("url_checks", URL_CHECKS_COLUMNS, ("url_id", "urls", "id")),
+        ("post_checks", POST_CHECKS_COLUMNS, ("post_id", "posts", "id")),
+    ):
+        _ensure_table(db, name, TableSpec(dict(columns), pk="id", foreign_keys=(parent,)))
+        db.table(name).create_index(
+            [parent[0], "checked_at"],
+            index_name=f"idx_{name}_{parent[0]}_checked_at",
+            if_not_exists=True,
+        )
+    db.execute(
+        """
+        INSERT INTO url_checks (url_id, checked_at, status, final_url, final_status_code,
+          error_category)
+        SELECT id, checked_at, status, final_url, final_status_code, error_category
+        FROM urls
+        WHERE checked_at IS NOT NULL AND status <> 'pending'
+          AND NOT EXISTS (SELECT 1 FROM url_checks WHERE url_checks.url_id = urls.id)
+        """
     )
-    for column, column_type in added:
-        if column not in existing:
-            db.table("articles").add_column(column, column_type)
-    existing = {column.lower() for column in db.table("runs").columns_dict}
-    for column in ("records_read", "records_corrupt"):
-        if column not in existing:
-            db.table("runs").add_column(column, int)
+
+
+def _add_columns(db: Database, name: str, columns: dict[str, type]) -> None:
+    """Add to table ``name`` those of ``columns`` it does not have yet (case-insensitively)."""
+    table = db.table(name)
+    existing = {column.lower() for column in table.columns_dict}
+    for column, column_type in columns.items():
+        if column.lower() not in existing:
+            table.add_column(column, column_type)
+
+
+@MIGRATIONS(name="0008_parse_warnings")
+def _parse_warnings(db: Database) -> None:
+    """Articles record what the parser could not read as written (a page nested too deep)."""
+    articles = db.table("articles")
+    if "warnings" not in {column.lower() for column in articles.columns_dict}:
+        articles.add_column("warnings", str)
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:
@@ -375,14 +412,15 @@ def ensure_schema(db: Database) -> None:
     ensure_views(db)
 
 
-def open_database(path: str | Path) -> Database:
+def open_database(path: str | Path, *, writable: bool = False) -> Database:
     """Open (or create) the SQLite database at ``path``, ready for writes and readers.
 
     Creates the parent directory, switches to WAL so a Datasette reader never blocks the
     writer, sets a busy timeout, ``synchronous=NORMAL`` and enforced foreign keys, then
     applies any pending migrations. The connection may be handed to a worker thread
     (``asyncio.to_thread``), one thread at a time. Raises
-    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database.
+    :class:`~scraper.errors.ScraperError` when the file cannot be opened as a database,
+    or, with ``writable``, cannot be written (checked now, before any work is done).
     """
     path = Path(path)
     try:
@@ -397,7 +435,23 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         ensure_schema(db)
+        if writable:
+            check_writable(db)
     except sqlite3.DatabaseError as error:
         conn.close()
         raise ScraperError(f"cannot open database {path}: {error}") from error
     return db
+
+
+def check_writable(db: Database) -> None:
+    """Raise ``sqlite3.OperationalError`` unless ``db`` can be written (a write, rolled back).
+
+    A read-only file opens, reads and even begins a transaction without complaint; only a
+    write tells, and a command should learn it before it fetches anything.
+    """
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        db.execute("ROLLBACK")
