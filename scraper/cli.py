@@ -213,6 +213,7 @@ def resolve(
 
     from scraper.resolve.batch import resolve_urls
     from scraper.run import resolve_into_db
+    from scraper.store import refresh_summaries
 
     config = get_config(config_path, db_path)
 
@@ -224,6 +225,7 @@ def resolve(
         return
     with locked_database(config.database.path) as db:
         results = resolve_into_db(db, config, retry_failed=retry_failed, on_result=emit)
+        refresh_summaries(db)
     click.echo(f"scraper resolve: {len(results)} URLs", err=True)
 
 

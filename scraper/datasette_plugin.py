@@ -1,10 +1,15 @@
-"""A small Datasette plugin: handles and post ids link to their public pages.
+"""Our Datasette plugin: metadata and a dashboard for any database with our schema, links.
+
+``get_metadata`` gives every database that has our schema (:mod:`scraper.datasette_config`
+decides, from its tables or its ``_sqlite_migrations``) the packaged descriptions, canned
+queries and dashboard, whatever its file is called: plain ``datasette news.db`` explains
+itself as ``scraper serve`` does. Other databases get nothing from it.
 
 Datasette already turns a cell holding nothing but an http(s) URL into a link. This adds
-the two columns it cannot know about: ``handle`` becomes ``@handle`` linking to the
-profile, and ``post_id`` links to the post. It acts only on databases whose metadata
-enables it (``plugins: scraper: link_handles: true``, as the packaged metadata does), so
-installing the package does not change how Datasette shows anybody else's data.
+the columns it cannot know about: ``handle`` becomes ``@handle`` linking to the profile,
+``post_id`` links to the post, and a post's ``account_id`` shows as ``@handle``. It acts
+only on databases whose metadata enables it (``plugins: scraper: link_handles: true``, as
+the packaged metadata does).
 
 Registered through the ``datasette`` entry point group; :func:`scraper.serve.build_datasette`
 also registers it when the entry point is not installed.
@@ -12,13 +17,17 @@ also registers it when the entry point is not installed.
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+import threading
 from typing import Any
 from urllib.parse import quote
 
 from datasette import hookimpl
 from markupsafe import Markup
 
+from scraper.datasette_config import build_metadata, is_scraper_schema, load_metadata
 from scraper.parse.post_urls import canonical_post_url
 from scraper.store.posts import clean_handle, profile_url
 
@@ -97,3 +106,84 @@ def render_cell(
     if column == "handle":
         return render_handle(row, value, table)
     return render_post_id(row, value, table)
+
+
+class SchemaProbe:
+    """What each database file holds (its tables and views), re-read only when its schema
+    version changes: Datasette asks for metadata many times per page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[str, sqlite3.Connection] = {}
+        self._seen: dict[str, tuple[int, frozenset[str], bool]] = {}
+
+    def names(self, path: str) -> tuple[frozenset[str], bool] | None:
+        """The tables and views of the database at ``path``, and whether it is ours."""
+        with self._lock:
+            try:
+                conn = self._connections.get(path)
+                if conn is None:
+                    conn = sqlite3.connect(
+                        f"file:{path}?mode=ro", uri=True, check_same_thread=False
+                    )
+                    self._connections[path] = conn
+                (version,) = conn.execute("PRAGMA schema_version").fetchone()
+                seen = self._seen.get(path)
+                if seen is not None and seen[0] == version:
+                    return seen[1], seen[2]
+                names = frozenset(
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                    )
+                )
+                sets: list[str] = []
+                if "_sqlite_migrations" in names:
+                    sets = [
+                        row[0]
+                        for row in conn.execute(
+                            "SELECT DISTINCT migration_set FROM _sqlite_migrations"
+                        )
+                    ]
+            except sqlite3.Error:
+                return None
+            ours = is_scraper_schema(names, sets)
+            self._seen[path] = (version, names, ours)
+            return names, ours
+
+
+PROBE = SchemaProbe()
+_TEMPLATE: dict[str, Any] = {}
+_BUILT: dict[tuple[Any, ...], str] = {}
+
+
+def scraper_databases(datasette: Any) -> dict[str, tuple[str, str, frozenset[str]]]:
+    """Name -> (URL, dashboard URL, tables and views) of each served database that is ours."""
+    found: dict[str, tuple[str, str, frozenset[str]]] = {}
+    for name, database in datasette.databases.items():
+        path = getattr(database, "path", None)
+        if not path or getattr(database, "is_memory", False):
+            continue
+        probed = PROBE.names(str(path))
+        if probed is None or not probed[1]:
+            continue
+        dashboard = datasette.urls.path(f"/-/dashboards/{quote(name, safe='')}")
+        found[name] = (datasette.urls.database(name), dashboard, probed[0])
+    return found
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette ships no type hints
+def get_metadata(datasette: Any, key: Any, database: Any, table: Any) -> dict[str, Any]:
+    """Datasette hook: our metadata, canned queries and dashboard for each database of ours."""
+    found = scraper_databases(datasette)
+    cache_key = tuple(sorted(found.items()))
+    built = _BUILT.get(cache_key)
+    if built is None:
+        if not _TEMPLATE:
+            _TEMPLATE.update(load_metadata())
+        built = json.dumps(build_metadata(_TEMPLATE, found))
+        _BUILT.clear()  # one set of databases at a time; a schema change rebuilds
+        _BUILT[cache_key] = built
+    # A fresh copy each time: Datasette and datasette-dashboards modify what they are given.
+    result: dict[str, Any] = json.loads(built)
+    return result

@@ -241,6 +241,7 @@ def run_batch(
         try:
             with progress.logging_redirected():
                 run_stages(state, sources, options, progress, stdin=stdin, dns=dns, sleep=sleep)
+            store.refresh_summaries(db)
             status = "completed"
         except KeyboardInterrupt:
             status = "interrupted"

@@ -22,6 +22,7 @@ from scraper.store.articles import (
 )
 from scraper.store.runs import collect_stats, finish_run, start_run
 from scraper.store.schema import ensure_schema, open_database
+from scraper.store.summaries import refresh_summaries
 from scraper.store.transaction import write_transaction
 from scraper.store.urls import failed_backoff, save_resolution, select_urls_to_resolve
 
@@ -38,6 +39,7 @@ __all__ = [
     "save_article",
     "save_failed_article",
     "save_not_modified",
+    "refresh_summaries",
     "save_resolution",
     "select_urls_to_resolve",
     "start_run",
