@@ -91,11 +91,47 @@ def render_post_id(row: Any, value: str, table: str | None) -> Markup | None:
     return _link(href, value)
 
 
+def render_account(
+    value: Any, account_url: str, handle: str | None
+) -> Markup | None:
+    """A post's ``account_id`` as ``@handle`` linking to the account's row."""
+    if not handle:
+        return None
+    return _link(account_url, "@" + (clean_handle(handle) or handle))
+
+
+async def account_handle(datasette: Any, database: str, account_id: Any) -> str | None:
+    """The handle of account ``account_id`` (the row page has the bare id, not the label)."""
+    result = await datasette.get_database(database).execute(
+        "SELECT handle FROM accounts WHERE id = ?", [account_id]
+    )
+    row = result.first()
+    return None if row is None else str(row[0])
+
+
 @hookimpl  # type: ignore[untyped-decorator]  # datasette ships no type hints
 def render_cell(
     row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
-) -> Markup | None:
-    """Datasette hook: link ``handle`` and ``post_id`` cells; leave every other cell alone."""
+) -> Any:
+    """Datasette hook: ``handle`` and ``post_id`` cells link to the post and profile; a
+    post's ``account_id`` shows as ``@handle``; every other cell is left alone."""
+    if column == "account_id" and table == "posts" and value not in (None, ""):
+        config = datasette.plugin_config(PLUGIN_NAME, database=database) or {}
+        if not config.get("link_handles"):
+            return None
+        # Table pages hand over the foreign key as {"value", "label"}; row pages the bare id.
+        account_id = value.get("value") if isinstance(value, dict) else value
+        label = value.get("label") if isinstance(value, dict) else None
+        href = datasette.urls.row(database, "accounts", str(account_id))
+        if label and label != str(account_id):
+            return render_account(account_id, href, str(label))
+
+        async def later() -> Markup | None:
+            return render_account(
+                account_id, href, await account_handle(datasette, database, account_id)
+            )
+
+        return later()
     # Foreign-key cells arrive as {"value", "label"} dicts: Datasette links those itself.
     if column not in ("handle", "post_id") or not isinstance(value, str) or not value:
         return None
