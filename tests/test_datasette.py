@@ -759,3 +759,13 @@ def test_serve_prints_a_url_that_answers_and_stops_on_ctrl_c(db_path: Path) -> N
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_every_description_is_whole() -> None:
+    """No description is cut short (in YAML, an unquoted " #" starts a comment)."""
+    tables = load_metadata()["database"]["tables"]
+    assert tables["entities"]["columns"]["value"].endswith("without its @, # or $.")
+    for name, entry in tables.items():
+        texts = [entry["description"], *(entry.get("columns") or {}).values()]
+        for text in texts:
+            assert str(text).rstrip().endswith((".", ")")), f"{name}: {text!r}"
