@@ -15,19 +15,62 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+# No view has an ORDER BY: SQLite will not flatten a view with one into an aggregate, so
+# Datasette's count(*) and facets would compute the whole view first (seconds at a million
+# links). Datasette's pages sort by the metadata's `sort`; the canned queries order
+# themselves; so should any other query that cares about order.
 VIEWS: dict[str, str] = {
+    # One row per citation (DESIGN.md). Each joined column is a scalar subquery, not a
+    # join: SQLite computes only the columns a query uses, so Datasette's count(*) and a
+    # facet on `kind` read the citations alone (a join would be looked up 400,000 times).
+    "cited_posts": """
+SELECT
+  c.article_id,
+  (SELECT a.url FROM articles a WHERE a.id = c.article_id) AS article_url,
+  (SELECT a.title FROM articles a WHERE a.id = c.article_id) AS article_title,
+  (SELECT a.published FROM articles a WHERE a.id = c.article_id) AS article_published,
+  (SELECT p.platform FROM posts p WHERE p.id = c.post_id) AS platform,
+  (
+    SELECT acc.handle FROM posts p JOIN accounts acc ON acc.id = p.account_id
+    WHERE p.id = c.post_id
+  ) AS handle,
+  (
+    SELECT acc.display_name FROM posts p JOIN accounts acc ON acc.id = p.account_id
+    WHERE p.id = c.post_id
+  ) AS display_name,
+  c.post_id,
+  (SELECT p.url FROM posts p WHERE p.id = c.post_id) AS post_url,
+  (SELECT p.date FROM posts p WHERE p.id = c.post_id) AS date,
+  (SELECT p.date_text FROM posts p WHERE p.id = c.post_id) AS date_text,
+  (SELECT p.posted_at FROM posts p WHERE p.id = c.post_id) AS posted_at,
+  (SELECT p.text FROM posts p WHERE p.id = c.post_id) AS text,
+  c.kind,
+  c.position,
+  (
+    SELECT group_concat(target, ' ')
+    FROM (
+      SELECT target FROM (
+        SELECT COALESCE(u.final_url, u.expanded_url, u.url) AS target,
+          l.article_id <> c.article_id AS elsewhere, l.position
+        FROM links l JOIN urls u ON u.id = l.url_id
+        WHERE l.post_id = c.post_id
+      )
+      GROUP BY target
+      ORDER BY min(elsewhere), min(position)
+    )
+  ) AS targets
+FROM citations c
+""",
     "most_cited_accounts": """
 SELECT account_id, platform, handle, display_name, citations, posts, articles,
   first_post_date, last_post_date
 FROM summary_accounts
-ORDER BY citations DESC, articles DESC, lower(handle)
 """,
     # summary_days: the day a post says it was made, else the day from its id (UTC); NULL
     # when neither was readable (scraper.store.summaries).
     "citations_per_day": """
 SELECT date, citations, posts, accounts, articles
 FROM summary_days
-ORDER BY date
 """,
     "posts_per_article": """
 SELECT
@@ -41,7 +84,6 @@ SELECT
   a.error
 FROM summary_articles s
 JOIN articles a ON a.id = s.article_id
-ORDER BY s.posts DESC, s.article_id
 """,
     # One row per (post, URL), from summary_post_targets (scraper.store.summaries).
     "post_targets": """
@@ -49,12 +91,10 @@ SELECT post_id, platform, handle, post_date, post_url, url_id, link_url, link_ho
   is_shortener, status, expanded_url, final_url, final_status_code, hops, error_category,
   target
 FROM summary_post_targets
-ORDER BY post_id, url_id
 """,
     "top_target_domains": """
 SELECT domain, links, post_links, urls, posts, articles
 FROM summary_target_domains
-ORDER BY links DESC, domain
 """,
     # Failed or blocked resolutions, and chains that ended on an HTTP error page. `category`
     # is the resolver's error category, or the HTTP class of the final status.
@@ -82,12 +122,10 @@ SELECT
   (SELECT count(DISTINCT l.article_id) FROM links l WHERE l.url_id = u.id) AS articles
 FROM urls u
 WHERE u.status IN ('failed', 'blocked') OR u.final_status_code >= 400
-ORDER BY category, u.host, u.id
 """,
     "shorteners_by_host": """
 SELECT host, urls, resolved, failed, blocked, pending, max_hops, links
 FROM summary_shortener_hosts
-ORDER BY urls DESC, host
 """,
     # The post id carries a timestamp (UTC); the shown date is the embedder's local day, so
     # the store flags a mismatch only beyond what time zones explain. `days_off` is signed.
@@ -107,7 +145,6 @@ SELECT
 FROM posts p
 LEFT JOIN accounts acc ON acc.id = p.account_id
 WHERE p.date_mismatch = 1
-ORDER BY abs(julianday(p.date) - julianday(substr(p.posted_at, 1, 10))) DESC, p.id
 """,
     # Pending URLs have not been tried, so they say nothing about chain lengths. `hops`
     # counts the URLs requested, the link included (1 = it answered directly).
@@ -122,7 +159,6 @@ SELECT
 FROM urls u
 WHERE u.status <> 'pending'
 GROUP BY u.hops
-ORDER BY u.hops
 """,
 }
 

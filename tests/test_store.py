@@ -145,6 +145,7 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
         ("0004_change_counts",),
+        ("0007_datasette_speed",),
     ]
     again.close()
 
@@ -524,6 +525,7 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
         ("0004_change_counts",),
+        ("0007_datasette_speed",),
     ]
     assert "listed_unchanged" in db.table("runs").columns_dict
     db.close()
