@@ -17,6 +17,7 @@ also registers it when the entry point is not installed.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -141,6 +142,51 @@ def render_cell(
     if column == "handle":
         return render_handle(row, value, table)
     return render_post_id(row, value, table)
+
+
+# Runs at the end of a table page of ours: puts the columns a person reads first (handle,
+# text, date) first, and folds the column descriptions under one line. In the browser only:
+# the JSON and CSV keep the table's own order.
+TABLE_SCRIPT = """
+(function (first) {
+  var notes = document.querySelector("dl.column-descriptions");
+  if (notes) {
+    var fold = document.createElement("details");
+    var line = document.createElement("summary");
+    line.textContent = "What each column means";
+    notes.parentNode.insertBefore(fold, notes);
+    fold.appendChild(line);
+    fold.appendChild(notes);
+  }
+  var table = document.querySelector("table.rows-and-columns");
+  if (!table || !first.length) { return; }
+  var heads = Array.prototype.map.call(
+    table.querySelectorAll("thead th"), function (th) { return th.dataset.column; });
+  var order = first.filter(function (c) { return heads.indexOf(c) >= 0; })
+    .concat(heads.filter(function (c) { return first.indexOf(c) < 0; }));
+  table.querySelectorAll("tr").forEach(function (tr) {
+    var cells = Array.prototype.slice.call(tr.children);
+    if (cells.length !== heads.length) { return; }
+    order.forEach(function (c) { tr.appendChild(cells[heads.indexOf(c)]); });
+  });
+})(%s);
+"""
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette ships no type hints
+def extra_body_script(
+    template: str, database: str | None, table: str | None, datasette: Any
+) -> str | None:
+    """Datasette hook: on our table and view pages, readers' columns first, notes folded."""
+    if template != "table.html" or database is None or table is None:
+        return None
+    config = datasette.plugin_config(PLUGIN_NAME, database=database) or {}
+    if not config.get("link_handles"):  # not one of our databases
+        return None
+    first = (config.get("first_columns") or {}).get(table) or []
+    # json.dumps of a list of str is valid JavaScript; "</" cannot occur in column names
+    # we wrote, but is escaped anyway so the script cannot end early.
+    return TABLE_SCRIPT % json.dumps([str(c) for c in first]).replace("</", "<\\/")
 
 
 class SchemaProbe:

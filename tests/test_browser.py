@@ -137,9 +137,14 @@ def test_front_page_describes_the_data_and_links_the_dashboard(server: str, tmp_
 
 @pytest.mark.timeout(120)
 def test_posts_page_shows_handles_and_texts(server: str, tmp_path: Path) -> None:
-    """The posts table shows the handle as a profile link, the text and the date."""
+    """The posts page starts with the account, text and date; column notes are folded."""
     dom, console = render(f"{server}/newsroom/posts", tmp_path)
     assert "One row per cited social post" in dom
+    heads = re.findall(r'<th [^>]*data-column="([^"]+)"', dom)
+    assert heads[:3] == ["account_id", "text", "date"], heads
+    assert "id" in heads[3:]
+    folded = re.search(r"<details>\s*<summary>What each column means</summary>\s*<dl", dom)
+    assert folded, "column descriptions are not folded"
     assert ">@RiverWatch</a>" in dom
     assert "The river is rising fast" in dom
     assert "2024-05-01" in dom

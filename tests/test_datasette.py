@@ -769,3 +769,13 @@ def test_every_description_is_whole() -> None:
         texts = [entry["description"], *(entry.get("columns") or {}).values()]
         for text in texts:
             assert str(text).rstrip().endswith((".", ")")), f"{name}: {text!r}"
+
+
+@on_module_loop
+async def test_post_row_page_shows_its_account_as_a_linked_handle(ds: Datasette) -> None:
+    """A post's own page shows @handle linking to the account's row, not a bare id."""
+    page = (await ds.client.get(f"/citations/posts/twitter~3A{P1}")).text
+    match = re.search(r'<a href="(/citations/accounts/\d+)">@RiverWatch</a>', page)
+    assert match, page[:3000]
+    account = await ds.client.get(match.group(1) + ".json?_shape=array")
+    assert account.json()[0]["handle"] == "RiverWatch"
