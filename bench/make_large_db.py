@@ -25,10 +25,42 @@ from typing import Any
 from scraper.store import open_database, refresh_summaries, write_transaction
 
 WORDS = (
-    "flood flooding river storm rain evacuation bridge city council mayor police fire "
-    "election vote ballot court judge minister health hospital school water power outage "
-    "road closed warning update breaking live video photo report statement thanks"
-).split()
+    "flood",
+    "flooding",
+    "river",
+    "storm",
+    "rain",
+    "evacuation",
+    "bridge",
+    "city",
+    "council",
+    "mayor",
+    "police",
+    "fire",
+    "election",
+    "vote",
+    "ballot",
+    "court",
+    "judge",
+    "minister",
+    "health",
+    "hospital",
+    "school",
+    "water",
+    "power",
+    "outage",
+    "road",
+    "closed",
+    "warning",
+    "update",
+    "breaking",
+    "live",
+    "video",
+    "photo",
+    "report",
+    "statement",
+    "thanks",
+)
 CJK_TEXTS = ("東京で洪水が発生しました", "大阪の台風情報", "北京暴雨成灾", "上海发布暴雨预警")
 SHORTENERS = ("t.co", "bit.ly", "ow.ly", "buff.ly", "tinyurl.com", "dlvr.it")
 ERROR_CATEGORIES = ("timeout", "dns", "connect", "tls", "http_4xx", "http_5xx", "loop")
@@ -115,13 +147,13 @@ def generate(path: Path, scale: float = 1.0, seed: int = 13) -> dict[str, int]:
             )  # fmt: skip
         counts["articles"] = insert(db, "articles", iter(articles), 19)
         posts = []
-        post_accounts = rng.choices(range(1, n_accounts + 1), cum_weights=account_weights, k=n_posts)
+        post_accounts = rng.choices(
+            range(1, n_accounts + 1), cum_weights=account_weights, k=n_posts
+        )
         for i in range(n_posts):
             day = iso_day(rng)
             text = (
-                rng.choice(CJK_TEXTS)
-                if rng.random() < 0.02
-                else " ".join(rng.choices(WORDS, k=12))
+                rng.choice(CJK_TEXTS) if rng.random() < 0.02 else " ".join(rng.choices(WORDS, k=12))
             )
             mismatch = 1 if rng.random() < 0.01 else 0
             posts.append(
@@ -173,7 +205,13 @@ def generate(path: Path, scale: float = 1.0, seed: int = 13) -> dict[str, int]:
                 category, error = "blocked", "blocked: generated"
             else:
                 status, code, hops, final, expanded, category, error = (
-                    "pending", None, 0, None, None, None, None,
+                    "pending",
+                    None,
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
                 )
             urls.append(
                 (i, url, host, int(shortener), status, expanded, final, code, hops, error,

@@ -58,7 +58,7 @@ def load_metadata(path: str | Path | None = None) -> dict[str, Any]:
 
 def is_scraper_schema(tables: Iterable[str], migration_sets: Iterable[str] = ()) -> bool:
     """True when a database with these tables (and migration sets applied) is ours."""
-    return MIGRATION_SET in set(migration_sets) or CORE_TABLES <= set(tables)
+    return MIGRATION_SET in set(migration_sets) or set(tables) >= CORE_TABLES
 
 
 def _relink(holder: dict[str, Any], db_url: str, dashboard_url: str = "") -> None:

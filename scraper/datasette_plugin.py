@@ -92,9 +92,7 @@ def render_post_id(row: Any, value: str, table: str | None) -> Markup | None:
     return _link(href, value)
 
 
-def render_account(
-    value: Any, account_url: str, handle: str | None
-) -> Markup | None:
+def render_account(value: Any, account_url: str, handle: str | None) -> Markup | None:
     """A post's ``account_id`` as ``@handle`` linking to the account's row."""
     if not handle:
         return None

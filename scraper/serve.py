@@ -27,6 +27,7 @@ from scraper.views import ensure_views
 
 log = logging.getLogger(__name__)
 
+
 def register_plugin() -> None:
     """Register :mod:`scraper.datasette_plugin` unless its entry point already did."""
     if not pm.is_registered(datasette_plugin):

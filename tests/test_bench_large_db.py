@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from make_large_db import generate  # noqa: E402  (bench/ is not a package)
+from make_large_db import generate
 
 
 def test_generator_writes_a_skewed_database_the_views_read(tmp_path: Path) -> None:

@@ -24,10 +24,10 @@ from datasette.app import Datasette
 from datasette.utils import parse_metadata
 from markupsafe import escape
 
+from scraper.datasette_config import build_metadata, load_metadata, metadata_path
 from scraper.datasette_plugin import post_url, render_cell
 from scraper.model import Article, Entity, Hop, Link, Post, Resolution
 from scraper.parse import parse_document
-from scraper.datasette_config import build_metadata, load_metadata, metadata_path
 from scraper.serve import build_datasette, register_plugin
 from scraper.store import open_database, save_article, save_resolution
 from scraper.views import VIEWS, ensure_views

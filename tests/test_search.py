@@ -7,7 +7,6 @@ prefixes); ``posts_trigram`` finds substrings of text written without spaces, th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -63,7 +62,12 @@ async def found(ds: Datasette, path: str) -> set[str]:
 @on_module_loop
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("flood", {"1", "5"}), ("flooded", {"1", "5"}), ("evac*", {"2"}), ("bridge OR town", {"1", "2"})],
+    [
+        ("flood", {"1", "5"}),
+        ("flooded", {"1", "5"}),
+        ("evac*", {"2"}),
+        ("bridge OR town", {"1", "2"}),
+    ],
 )
 async def test_posts_search_box_matches_stems_and_prefixes(
     ds: Datasette, query: str, expected: set[str]
@@ -75,7 +79,13 @@ async def test_posts_search_box_matches_stems_and_prefixes(
 @on_module_loop
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("洪水", {"3"}), ("発生しました", {"3"}), ("暴雨", {"4"}), ("道路积水", {"4"}), ("flooding", {"1", "5"})],
+    [
+        ("洪水", {"3"}),
+        ("発生しました", {"3"}),
+        ("暴雨", {"4"}),
+        ("道路积水", {"4"}),
+        ("flooding", {"1", "5"}),
+    ],
 )
 async def test_search_posts_finds_japanese_and_chinese_substrings(
     ds: Datasette, query: str, expected: set[str]
