@@ -34,6 +34,7 @@ import socket
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -142,7 +143,11 @@ def _config(concurrency: int, shorteners: list[str]) -> ResolverConfig:
 
 
 def httpcore_client(config: ResolverConfig) -> httpx.AsyncClient:
-    """For comparison: httpx's default transport (httpcore pool, anyio streams), no guard."""
+    """For comparison: httpx over an httpcore pool (anyio streams), no guard.
+
+    httpx's own transport keeps its pool private, so the pool is wrapped here the way that
+    transport wraps it (without its error mapping: the bench's server does not fail).
+    """
     import httpcore
 
     class Loopback(httpcore.AsyncNetworkBackend):
@@ -164,11 +169,47 @@ def httpcore_client(config: ResolverConfig) -> httpx.AsyncClient:
         async def sleep(self, seconds: float) -> None:
             await asyncio.sleep(seconds)
 
-    transport = httpx.AsyncHTTPTransport()
-    transport._pool = httpcore.AsyncConnectionPool(
-        max_connections=config.concurrency, network_backend=Loopback()
-    )
-    return resolver_client(config, transport=transport)
+    class Body(httpx.AsyncByteStream):
+        def __init__(self, stream: Any) -> None:
+            self.stream = stream
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self.stream:
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.stream.aclose()
+
+    class PoolTransport(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.pool = httpcore.AsyncConnectionPool(
+                max_connections=config.concurrency, network_backend=Loopback()
+            )
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            url = request.url
+            answer = await self.pool.handle_async_request(
+                httpcore.Request(
+                    method=request.method,
+                    url=httpcore.URL(
+                        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+                    ),
+                    headers=request.headers.raw,
+                    content=request.stream,
+                    extensions=request.extensions,
+                )
+            )
+            return httpx.Response(
+                answer.status,
+                headers=answer.headers,
+                stream=Body(answer.stream),
+                extensions=answer.extensions,
+            )
+
+        async def aclose(self) -> None:
+            await self.pool.aclose()
+
+    return resolver_client(config, transport=PoolTransport())
 
 
 async def bare_aiohttp_run(port: int, n: int, concurrency: int) -> RunResult:

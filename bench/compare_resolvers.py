@@ -315,7 +315,7 @@ def ratios(best: dict[str, ToolRun]) -> dict[str, float]:
 def measured_transport() -> str:
     """Which transport sits under our resolver in this checkout (for the document)."""
     repo = Path(__file__).resolve().parents[1]
-    text = (repo / "scraper" / "transport.py").read_text(encoding="utf-8")
+    text = (repo / "scraper" / "net" / "transport.py").read_text(encoding="utf-8")
     return text.split('"""')[1].strip().splitlines()[0] if '"""' in text else ""
 
 

@@ -21,6 +21,22 @@ from pathlib import Path
 from scraper.parse import parse_document
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+#: Tweets the machine-made labels miss, checked by eye on the page (the corpus README asks
+#: projects to say where they disagree). Each is embedded in the article in the
+#: publisher's own markup, left for a script to render: the labeller knows only
+#: blockquotes, data-tweet-id, data-embed-id and amp-twitter. ``--raw-labels`` leaves
+#: them out.
+MISSING_LABELS: dict[str, dict[str, str]] = {
+    # live-blog entries: <div class="tweet" data-mod="tweet" data-url=".../status/ID">
+    "trafilatura/tests__eval__corkbeo.ie.level.html": dict.fromkeys(
+        ("1313412635854077952", "1313455352902492160", "1313412157279797248"), "data-url"
+    ),
+    # in <article>: <div class="embedInner Twitter" data-provider="Twitter"
+    # data-resourceurl=".../status/ID"> with the account's name as the caption
+    "trafilatura/tests__eval__neues-deutschland.de.mietenstreik.html": dict.fromkeys(
+        ("1254834028248735744", "1254163931972714496"), "data-url"
+    ),
+}
 # Every way a page can carry a tweet id (also JSON-escaped, "status\/123").
 CANDIDATE_RE = re.compile(
     rb"status(?:es)?\\?/\d|data-tweet|amp-twitter|embed-twitter|platform\.(?:twitter|x)\.com/embed",
@@ -80,7 +96,9 @@ def label_kind(kind: str) -> str:
     return kind.split(":", 1)[0] if kind.startswith(("blockquote", "escaped")) else kind
 
 
-def parse_pages(corpus: Path, candidates_only: bool = False) -> list[PageResult]:
+def parse_pages(
+    corpus: Path, candidates_only: bool = False, raw_labels: bool = False
+) -> list[PageResult]:
     """Parse the pages of the corpus and pair what was found with the labels.
 
     ``candidates_only`` skips pages that cannot yield a status id (no status URL, no
@@ -90,6 +108,10 @@ def parse_pages(corpus: Path, candidates_only: bool = False) -> list[PageResult]
     labels: dict[str, dict[str, str]] = defaultdict(dict)
     for row in read_tsv(corpus / "tweets.tsv"):
         labels[row["file"]].setdefault(row["status_id"], label_kind(row["kind"]))
+    if not raw_labels:
+        for file, missing in MISSING_LABELS.items():
+            for status_id, kind in missing.items():
+                labels[file].setdefault(status_id, kind)
     results = []
     for row in read_tsv(corpus / "pages.tsv"):
         path = corpus / "pages" / row["file"]
@@ -108,9 +130,10 @@ def parse_pages(corpus: Path, candidates_only: bool = False) -> list[PageResult]
     return results
 
 
-def evaluate(corpus: Path, candidates_only: bool = False) -> Evaluation:
-    """Parse the corpus and score it."""
-    evaluation = Evaluation(parse_pages(corpus, candidates_only))
+def evaluate(corpus: Path, candidates_only: bool = False, raw_labels: bool = False) -> Evaluation:
+    """Parse the corpus and score it (against the labels and :data:`MISSING_LABELS`,
+    unless ``raw_labels``)."""
+    evaluation = Evaluation(parse_pages(corpus, candidates_only, raw_labels))
     for page in evaluation.pages:
         for status_id, kind in page.labelled.items():
             hit = status_id in page.found
@@ -169,11 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--candidates-only", action="store_true", help="skip pages that cannot hold a tweet id"
     )
+    parser.add_argument(
+        "--raw-labels", action="store_true", help="score against tweets.tsv alone (no corrections)"
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "pages.tsv").is_file():
         print(f"no corpus at {args.corpus} (pages.tsv missing)", file=sys.stderr)
         return 2
-    print(report(evaluate(args.corpus, args.candidates_only), args.show_errors))
+    if not args.raw_labels:
+        added = sum(len(ids) for ids in MISSING_LABELS.values())
+        print(f"labels: tweets.tsv plus {added} it misses (MISSING_LABELS; --raw-labels: without)")
+    print(report(evaluate(args.corpus, args.candidates_only, args.raw_labels), args.show_errors))
     return 0
 
 

@@ -146,7 +146,7 @@ def resolver_section(part: dict[str, Any]) -> list[str]:
         f"the tool reports a failure. urlExpander returns a URL only after `raise_for_status()` "
         f"passed, so its URLs count as 200s.",
         "",
-        "Our transport, in `scraper/transport.py`'s words: "
+        "Our transport, in `scraper/net/transport.py`'s words: "
         + data.get("transport", "?").rstrip(".")
         + ".",
         "",

@@ -175,6 +175,7 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
     """
     from scraper.config import SourcesConfig
     from scraper.parse import parse_document
+    from scraper.sniff import unreadable_reason
     from scraper.sources import collect_sources
 
     try:
@@ -192,6 +193,10 @@ def parse(sources: tuple[str, ...], base_url: str | None) -> None:
         except OSError as exc:
             fail(f"cannot read {path}: {exc}", EXIT_USAGE)
     for source, data in documents:
+        reason = unreadable_reason(data)
+        if reason is not None:  # no empty article for a file that holds none
+            click.echo(f"skipped {source}: {reason}", err=True)
+            continue
         article = parse_document(data, source=source, base_url=base_url)
         click.echo(json.dumps(article.to_json(), ensure_ascii=False))
 
@@ -227,6 +232,31 @@ def resolve(
         results = resolve_into_db(db, config, retry_failed=retry_failed, on_result=emit)
         refresh_summaries(db)
     click.echo(f"scraper resolve: {len(results)} URLs", err=True)
+
+
+@cli.command()
+@config_options
+@click.option("--all", "check_all", is_flag=True, help="Check every link and post now.")
+def check(config_path: str | None, db_path: str | None, check_all: bool) -> None:
+    """Check again the links and cited posts that are due; find archived copies of the dead.
+
+    Links are due after [resolver] ttl_days, posts after [liveness] recheck_days. Every
+    answer is kept (url_checks, post_checks); a rate limit or an error is never "gone".
+
+    \b
+        scraper check --db data/citations.db
+        scraper check --all        # everything now
+    """
+    import asyncio
+
+    from scraper.checking import CheckOptions, check_due
+
+    config = get_config(config_path, db_path)
+    if not Path(config.database.path).exists():
+        fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
+    with locked_database(config.database.path) as db:
+        summary = asyncio.run(check_due(db, config, CheckOptions(check_all=check_all)))
+    click.echo(f"scraper check: {summary.line()}", err=True)
 
 
 @cli.command()

@@ -77,6 +77,32 @@ class ResolverConfig:
 
 
 @dataclass(frozen=True)
+class LivenessConfig:
+    """Whether cited posts and links are still there, and where their archived copies are.
+
+    Link re-checks follow ``[resolver] ttl_days``; ``recheck_days`` is for posts. The
+    endpoints are keys so that tests (and mirrors) can point them elsewhere.
+    """
+
+    enabled: bool = False  # check what is due at the end of every `scraper run`
+    recheck_days: float = 30.0
+    posts: bool = True
+    archives: bool = True
+    twitter_oembed: str = "https://publish.twitter.com/oembed"
+    bluesky_appview: str = "https://public.api.bsky.app"
+    youtube_oembed: str = "https://www.youtube.com/oembed"
+    reddit: str = "https://www.reddit.com"
+    wayback: str = "https://archive.org/wayback/available"
+    concurrency: int = 8
+    per_host: int = 2
+    timeout: float = 20.0
+    retries: int = 3
+    retry_after_max: float = 120.0
+    allow_private: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -84,6 +110,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
+    liveness: LivenessConfig = field(default_factory=LivenessConfig)
     path: str | None = None
 
     def with_overrides(self, section: str, **values: Any) -> Config:
@@ -100,6 +127,7 @@ SECTIONS: dict[str, type] = {
     "sources": SourcesConfig,
     "fetch": FetchConfig,
     "resolver": ResolverConfig,
+    "liveness": LivenessConfig,
 }
 CHOICES: dict[str, tuple[str, ...]] = {"resolver.resolve": ("shorteners", "all")}
 POSITIVE: set[str] = {
@@ -113,6 +141,9 @@ POSITIVE: set[str] = {
     "resolver.max_redirects",
     "resolver.max_attempts",
     "resolver.max_body_bytes",
+    "liveness.concurrency",
+    "liveness.per_host",
+    "liveness.timeout",
 }
 
 

@@ -1,18 +1,22 @@
 """Download article pages, feeds and sitemaps for a run; hand back results, never write the DB.
 
-One :class:`Fetcher` per run, over the same guarded client, retry policy, host limiter and
-error categories as the resolver (:mod:`scraper.net.guard`, :mod:`scraper.net.retry`,
-:mod:`scraper.resolve`): every hop connects only to an address the guard checked.
+One :class:`Fetcher` per run, over the network floor the resolver uses too: the guarded
+client, and the one redirect follower (:class:`scraper.net.follow.Follower`) with its
+slots, per-host limits, host breakers, retry policy, deadlines and error categories.
+Every hop connects only to an address the guard checked.
 
 Per URL: robots.txt is asked first (when ``respect_robots``; fetched once per origin per
 run), then a conditional GET with the stored ETag and Last-Modified (``304`` ->
-``not_modified``), redirects followed hop by hop (at most :data:`MAX_REDIRECTS`, each hop
-guarded and checked against robots.txt), a body cap on the *decoded* size and a
-whole-request deadline over the network time of every hop and attempt. Pages that are
-not HTML, XHTML or text come back ``skipped`` with their media type, unread.
+``not_modified``), redirects followed hop by hop (``Location`` only, at most
+:data:`MAX_REDIRECTS`, each hop guarded and checked against robots.txt), a body cap on
+the *decoded* size and a whole-request deadline over the network time of every hop and
+attempt. Pages that are not HTML, XHTML or text come back ``skipped`` with their media
+type, unread.
 
-robots.txt follows RFC 9309: a 2xx is parsed; a 4xx means no rules (allow); a 5xx or an
-unreachable server (network error, timeout) means complete disallow for this run.
+robots.txt follows RFC 9309: a 2xx is parsed; a 4xx (or a redirect chain too long) means
+no rules (allow); a 5xx means complete disallow for this run (``skipped: robots.txt``).
+A server that cannot be reached at all is disallowed too, but the page is recorded as the
+failure it met (``dns``, ``connect``, ``tls``, ``blocked``, ``timeout``), not as a skip.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -34,10 +38,10 @@ from scraper.config import FetchConfig
 from scraper.net.body import BodyTooLargeError, read_capped
 from scraper.net.chain import error_category
 from scraper.net.client import make_client
-from scraper.net.guard import DnsResolver, IPNetwork, check_url
-from scraper.net.limits import Deadline, HostLimiter, Sleep
-from scraper.net.redirects import decode_header, join_location
-from scraper.net.retry import RetryableStatus, RetryDeferred, RetryPolicy, check_status
+from scraper.net.follow import Followed, Follower, FollowOptions
+from scraper.net.guard import DnsResolver, IPNetwork
+from scraper.net.limits import DeadlineExceeded, Sleep
+from scraper.net.retry import RetryableStatus, RetryDeferred
 from scraper.timestamps import utc_now
 
 log = logging.getLogger("scraper.fetch")
@@ -45,6 +49,9 @@ log = logging.getLogger("scraper.fetch")
 MAX_REDIRECTS = 10
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309: follow at least five
+#: robots.txt failures that mean its server could not be reached: the page is disallowed
+#: and recorded with that category (an error), not as a robots.txt skip.
+UNREACHABLE = frozenset({"dns", "connect", "tls", "blocked", "timeout"})
 #: Media types parsed as articles ("" is a response without a Content-Type: sniffed).
 ARTICLE_TYPES = frozenset(
     {"", "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown"}
@@ -112,13 +119,28 @@ def http_error(status_code: int) -> str:
     return f"{family}: {status_code} {reason}".rstrip()
 
 
+class RobotsDisallowed(Exception):
+    """robots.txt forbids the URL (or its server answered 5xx: complete disallow)."""
+
+
+class RobotsUnreachable(Exception):
+    """robots.txt could not be fetched at all; ``category`` is the failure's."""
+
+    def __init__(self, category: str, detail: str) -> None:
+        super().__init__(detail)
+        self.category = category
+
+
+Rules = Protego | bool | RobotsUnreachable
+
+
 class RobotsCache:
     """robots.txt per origin, fetched once per run (concurrent askers share one fetch)."""
 
     def __init__(self, fetcher: Fetcher) -> None:
         self._fetcher = fetcher
-        self._loading: dict[str, asyncio.Task[Protego | bool]] = {}
-        self._rules: dict[str, Protego | bool] = {}
+        self._loading: dict[str, asyncio.Task[Rules]] = {}
+        self._rules: dict[str, Rules] = {}
 
     @staticmethod
     def origin(url: httpx.URL) -> str:
@@ -126,10 +148,16 @@ class RobotsCache:
         return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
     def known(self, url: httpx.URL) -> bool | None:
-        """The answer for ``url`` if its origin's robots.txt is loaded, else ``None``."""
+        """The answer for ``url`` if its origin's robots.txt is loaded, else ``None``.
+
+        Raises :class:`RobotsUnreachable` when robots.txt could not be fetched.
+        """
         rules = self._rules.get(self.origin(url))
         if rules is None:
             return None
+        if isinstance(rules, RobotsUnreachable):
+            # a fresh exception per URL: one shared instance would pile up tracebacks
+            raise RobotsUnreachable(rules.category, str(rules))
         if isinstance(rules, bool):
             return rules
         return bool(rules.can_fetch(str(url), self._fetcher.config.user_agent))
@@ -149,7 +177,7 @@ class RobotsCache:
         assert answer is not None
         return answer
 
-    async def _load(self, origin: str) -> Protego | bool:
+    async def _load(self, origin: str) -> Rules:
         result = await self._fetcher.fetch(
             f"{origin}/robots.txt",
             accept="any",
@@ -158,19 +186,27 @@ class RobotsCache:
             max_redirects=ROBOTS_MAX_REDIRECTS,
             truncate=True,
         )
-        code = result.http_status
         if result.status == "ok" and result.body is not None:
             return Protego.parse(result.body.decode("utf-8", errors="replace"))
+        category = (result.error or "").split(":", 1)[0]
+        if category in UNREACHABLE:
+            log.warning(
+                "robots.txt of %s unreachable (%s): not fetching there", origin, result.error
+            )
+            return RobotsUnreachable(category, f"robots.txt unreachable: {result.error}")
+        if category in ("loop", "too_many_redirects"):
+            return True  # RFC 9309: a redirect chain that does not end means "unavailable"
+        code = result.http_status
         if code is not None and 200 <= code < 300:
             return True  # an answer of another media type holds no rules we can read
         if code is not None and 400 <= code < 500:
             return True  # "unavailable": no rules at all
-        log.warning("robots.txt of %s unreachable (%s): not fetching there", origin, result.error)
-        return False  # 5xx or no answer: "unreachable", complete disallow
+        log.warning("robots.txt of %s unavailable (%s): not fetching there", origin, result.error)
+        return False  # 5xx: "unreachable", complete disallow
 
 
 class Fetcher:
-    """Fetches URLs with one client: limits, robots.txt, retries, redirects, caps."""
+    """Fetches URLs with one client: robots.txt, then the network floor's follower."""
 
     def __init__(
         self,
@@ -186,12 +222,16 @@ class Fetcher:
         self.client = client
         self.now = now
         self.retry_after_max = retry_after_max
-        self.policy = RetryPolicy(retries, retry_after_max, sleep)
-        self.limiter = HostLimiter(config.per_host)
-        self.slots = asyncio.Semaphore(config.concurrency)
+        self.follower = Follower(
+            client,
+            concurrency=config.concurrency,
+            per_host=config.per_host,
+            retries=retries,
+            retry_after_max=retry_after_max,
+            sleep=sleep,
+            now=now,
+        )
         self.robots = RobotsCache(self) if config.respect_robots else None
-        self._timeouts = client.timeout.as_dict()
-        self._headers = list(client.headers.items())
 
     async def fetch(
         self,
@@ -210,131 +250,87 @@ class Fetcher:
         ``max_bytes`` overrides the configured body cap; with ``truncate`` a longer body is
         cut there instead of failing (robots.txt).
         """
-        headers: dict[str, str] = {}
+        headers: list[tuple[bytes, bytes]] = []
         if etag:
-            headers["If-None-Match"] = etag
+            headers.append((b"If-None-Match", etag.encode()))
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            headers.append((b"If-Modified-Since", last_modified.encode()))
+        options = FollowOptions(
+            timeout=self.config.timeout,
+            max_redirects=max_redirects,
+            allow_private=self.config.allow_private,
+            headers=tuple(headers),
+        )
         cap = max_bytes if max_bytes is not None else self.config.max_bytes
-        seen: set[str] = set()
-        current: httpx.URL | None = None
-        try:
-            deadline = Deadline(self.config.timeout)
-            sleep = deadline.excluding(self.policy.sleep)  # retry waits are not server time
-            async with deadline:
-                current = check_url(url.strip(), allow_private=self.config.allow_private)
-                for hop in range(max_redirects + 1):
-                    seen.add(str(current))
-                    if robots and not await self._robots_allow(current, deadline):
-                        skipped = "skipped: robots.txt"
-                        return self._result(url, current, "skipped", hop, error=skipped)
-                    attempt = functools.partial(
-                        self._attempt, url, current, headers, deadline, accept, cap, truncate
-                    )
-                    result = await self.policy.call(attempt, label=str(current), sleep=sleep)
-                    if not isinstance(result, httpx.URL):
-                        return dataclasses.replace(result, redirects=hop) if hop else result
-                    current = check_url(result, allow_private=self.config.allow_private)
-                    if str(current) in seen:
-                        loop = f"loop: {current} was already visited"
-                        return self._result(url, current, "failed", hop, error=loop)
-            too_many = f"too_many_redirects: more than {max_redirects}"
-            return self._result(url, current, "failed", max_redirects, error=too_many)
-        except (RetryableStatus, RetryDeferred) as exc:
-            return self._result(
-                url, current, "failed", 0, code=exc.status_code, error=http_error_detail(exc)
-            )
-        except BodyTooLargeError as exc:
-            return self._result(url, current, "failed", 0, error=f"body_too_large: {exc}")
-        except httpx.DecodingError as exc:
-            return self._result(url, current, "failed", 0, error=f"decoding: {exc}")
-        except Exception as exc:  # every failure is data; the run goes on
-            category = error_category(exc)
-            if category == "internal":
-                log.exception("fetching %s failed unexpectedly", url)
-            return self._result(url, current, "failed", 0, error=f"{category}: {exc}")
+        read = functools.partial(self._read, url, accept, cap, truncate)
+        permit = self._permit if robots and self.robots is not None else None
+        followed = await self.follower.follow(url, options, read_final=read, permit=permit)
+        return self._result_of(url, followed)
 
-    async def _robots_allow(self, url: httpx.URL, deadline: Deadline) -> bool:
-        """robots.txt's answer for ``url`` (the deadline waits while robots.txt loads)."""
-        if self.robots is None:
-            return True
+    def _permit(self, url: httpx.URL) -> Awaitable[None] | None:
+        """None if robots.txt allows ``url`` now; an awaitable when it must be loaded first."""
+        assert self.robots is not None
         answer = self.robots.known(url)
-        if answer is not None:
-            return answer
-        deadline.pause()
-        try:
-            return await self.robots.allowed(url)
-        finally:
-            deadline.resume()
+        if answer is None:
+            return self._ask_robots(url)
+        if not answer:
+            raise RobotsDisallowed("robots.txt")
+        return None
 
-    def _result(
-        self,
-        url: str,
-        current: httpx.URL | None,
-        status: FetchStatus,
-        redirects: int,
-        *,
-        error: str,
-        code: int | None = None,
-    ) -> FetchResult:
-        final = str(current) if current is not None else None
+    async def _ask_robots(self, url: httpx.URL) -> None:
+        assert self.robots is not None
+        if not await self.robots.allowed(url):
+            raise RobotsDisallowed("robots.txt")
+
+    def _result_of(self, url: str, followed: Followed[FetchResult]) -> FetchResult:
+        """The FetchResult for what following ``url`` gave."""
+        chain, exc = followed.chain, followed.error
+        redirects = chain.redirects
+        final = chain.hops[-1].url if chain.hops else None
+        if exc is None:
+            answer = followed.answer
+            assert answer is not None
+            if answer.error is not None or followed.value is None:
+                error = answer.error or http_error(answer.status_code)
+                return FetchResult(
+                    url, "failed", final, answer.status_code, error=error, redirects=redirects
+                )
+            value = followed.value
+            return dataclasses.replace(value, redirects=redirects) if redirects else value
+        code: int | None = followed.arrived
+        if isinstance(exc, RobotsDisallowed):
+            status: FetchStatus = "skipped"
+            error = "skipped: robots.txt"
+        else:
+            status = "failed"
+            if isinstance(exc, RobotsUnreachable):
+                error = f"{exc.category}: {exc}"
+            elif isinstance(exc, RetryableStatus | RetryDeferred):
+                code, error = exc.status_code, http_error_detail(exc)
+            elif isinstance(exc, BodyTooLargeError):
+                error = f"body_too_large: {exc}"
+            elif isinstance(exc, httpx.DecodingError):
+                error = f"decoding: {exc}"
+            else:
+                category = error_category(exc)
+                if category == "internal":
+                    log.error("fetching %s failed unexpectedly", url, exc_info=exc)
+                error = f"{category}: {exc}"
+                if isinstance(exc, DeadlineExceeded) and code is not None:
+                    error += f" ({code} received, body not read to the end)"
         return FetchResult(url, status, final, code, error=error, redirects=redirects)
 
-    async def _attempt(
+    async def _read(
         self,
         url: str,
-        target: httpx.URL,
-        headers: dict[str, str],
-        deadline: Deadline,
         accept: Accept,
         cap: int,
         truncate: bool,
-    ) -> FetchResult | httpx.URL:
-        """One request for one hop: a result, or the URL the hop redirects to."""
-        host = target.host
-        await self.limiter.acquire(host, deadline)
-        try:
-            queued = self.slots.locked()
-            if queued:
-                deadline.pause()  # queueing for a global slot is not the server's time
-            try:
-                await self.slots.acquire()
-            finally:
-                if queued:
-                    deadline.resume()
-            try:
-                request = httpx.Request(
-                    "GET",
-                    target,
-                    headers=[*self._headers, *headers.items()],
-                    extensions={"timeout": self._timeouts},
-                )
-                # Straight to the transport, as the resolver does: send() would build the
-                # next request from Location itself and may reject it before we see it.
-                response = await self.client._transport_for_url(target).handle_async_request(
-                    request
-                )
-                response.request = request
-                try:
-                    return await self._answer(url, target, response, accept, cap, truncate)
-                finally:
-                    await response.aclose()
-            finally:
-                self.slots.release()
-        finally:
-            self.limiter.release(host)
-
-    async def _answer(
-        self,
-        url: str,
         target: httpx.URL,
         response: httpx.Response,
-        accept: Accept,
-        cap: int,
-        truncate: bool,
-    ) -> FetchResult | httpx.URL:
+    ) -> FetchResult:
+        """A final answer (no Location to follow) as a FetchResult, its body read if wanted."""
         code = response.status_code
-        check_status(code, response.headers, retry_after_max=self.retry_after_max, now=self.now())
         content_type = response.headers.get("content-type")
         etag = response.headers.get("etag")
         modified = response.headers.get("last-modified")
@@ -343,12 +339,6 @@ class Fetcher:
             return FetchResult(
                 url, "not_modified", final, code, content_type, etag=etag, last_modified=modified
             )
-        if 300 <= code < 400:
-            raw = next((v for k, v in response.headers.raw if k.lower() == b"location"), None)
-            if raw is None:
-                return FetchResult(url, "failed", final, code, error=http_error(code))
-            text, encoding = decode_header(raw)
-            return join_location(target, text, encoding)
         if not 200 <= code < 300:
             return FetchResult(url, "failed", final, code, content_type, error=http_error(code))
         kind = media_type(content_type)

@@ -26,6 +26,7 @@ from scraper.fetch import FetchResult
 from scraper.model import Article
 from scraper.progress import Stage
 from scraper.shorteners import shortener_hosts
+from scraper.sniff import unreadable_reason
 from scraper.sources import looks_like_url_list, parse_url_list
 from scraper.store.schema import RUN_COUNTS
 from scraper.timestamps import iso_utc, utc_now
@@ -69,6 +70,8 @@ class RunCounts:
     urls_failed: int = 0
     errors: int = 0
     skipped: int = 0
+    #: the check stage's summary line, when ``[liveness] enabled`` ran it (not stored)
+    check: str = ""
     listed_unchanged: int = 0
 
     def stored(self) -> dict[str, int]:
@@ -104,6 +107,8 @@ class RunCounts:
             f"not modified {self.not_modified}, listed unchanged {self.listed_unchanged}, "
             f"skipped {self.skipped}, errors {self.errors}",
         ]
+        if self.check:
+            parts.append(f"check: {self.check}")
         return "; ".join(parts)
 
 
@@ -301,6 +306,19 @@ def ingest_files(state: RunState, files: Iterable[Path]) -> None:
             continue
         if len(data) > cap:
             skip_oversized(state, path, source, cap)
+            continue
+        reason = unreadable_reason(data)
+        if reason is not None:  # recorded, so the file is not mistaken for an empty article
+            state.counts.skipped += 1
+            log.info("%s: skipped: %s", source, reason)
+            store.save_failed_article(
+                state.db,
+                source=source,
+                url=None,
+                fetched_at=iso_utc(utc_now()),
+                http_status=None,
+                error=f"skipped: {reason}",
+            )
             continue
         state.counts.fetched += 1
         ingest_bytes(state, data, source=source)

@@ -34,7 +34,9 @@ class Post:
     ``kind`` says how it was found: ``blockquote``, ``blockquote-video``, ``blockquote-other``,
     ``rendered`` (JavaScript-rendered, id only), ``amp``, ``embed-id``, ``wp-embed``,
     ``escaped`` (inside a script/JSON string), ``text-signature`` (plain-text quote),
-    ``iframe``, ``lite``, ``placeholder``, ``xfbml`` (other platforms' embed forms) and
+    ``wrapped``, ``consent``, ``screenshot`` (a tweet in a publisher's own markup, a
+    consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
+    ``xfbml`` (other platforms' embed forms) and
     ``link`` (a link in the article text to a post, not an embed).
     """
 
@@ -97,6 +99,8 @@ class Article:
     encoding: str | None = None
     posts: list[Post] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    #: What the parser could not read as written (a page nested too deep), for the record.
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``scraper parse`` JSON object (DESIGN.md's contract)."""
@@ -116,6 +120,7 @@ class Article:
                 }
                 for link in self.links
             ],
+            "warnings": list(self.warnings),
         }
 
 
@@ -167,3 +172,66 @@ class Resolution:
             "hops": [asdict(h) for h in self.hops],
             "next_attempt_at": self.next_attempt_at,
         }
+
+
+PostState = Literal["available", "gone", "restricted", "unknown"]
+
+#: The failures that make a link dead for link-rot counts (the page or its host is gone or
+#: broken); ``blocked``, ``invalid_url`` and ``internal`` say nothing about the page.
+DEAD_CATEGORIES = (
+    "http_4xx",
+    "http_5xx",
+    "dns",
+    "connect",
+    "tls",
+    "timeout",
+    "too_many_redirects",
+    "loop",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """A stored post, as much of it as a liveness check needs (``id`` is ``posts.id``)."""
+
+    id: str
+    platform: str
+    post_id: str | None
+    handle: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostCheck:
+    """Whether a cited post is still there: one ``post_checks`` row.
+
+    ``state`` is ``available``, ``gone`` (deleted, or its account suspended or removed),
+    ``restricted`` (protected, age- or region-gated) or ``unknown`` (rate limited, an
+    error, or no keyless way to ask): a rate limit or an error is never ``gone``.
+    """
+
+    post: str
+    state: PostState
+    http_status: int | None
+    detail: str
+    checked_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveTarget:
+    """A dead link (``kind`` ``url``, ``key`` its id) or gone post to find a copy of."""
+
+    kind: Literal["url", "post"]
+    key: str
+    url: str
+    near: str | None  # ISO date the copy should be nearest to (the citing article's)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLookup:
+    """What the archive said about one target: its nearest copy, or none (both None)."""
+
+    target: ArchiveTarget
+    archived_url: str | None
+    archived_at: str | None
+    checked_at: str

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import sqlite_utils
 
 from scraper import store
+from scraper.checking import check_due
 from scraper.config import Config
 from scraper.crawl import Crawl, Job, Role
 from scraper.fetch import make_fetch_client
@@ -211,6 +212,9 @@ def run_stages(
 
         resolve_into_db(state.db, config, urls=due, on_result=count, dns=dns, sleep=sleep)
         stage.close()
+    if options.resolve and config.liveness.enabled:
+        summary = asyncio.run(check_due(state.db, config, dns=dns, sleep=sleep))
+        state.counts.check = summary.line()
 
 
 def run_batch(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from scraper.liveness_views import LIVENESS_VIEWS
+
 # No view has an ORDER BY: SQLite will not flatten a view with one into an aggregate, so
 # Datasette's count(*) and facets would compute the whole view first (seconds at a million
 # links). Datasette's pages sort by the metadata's `sort`; the canned queries order
@@ -160,6 +162,7 @@ FROM urls u
 WHERE u.status <> 'pending'
 GROUP BY u.hops
 """,
+    **LIVENESS_VIEWS,
 }
 
 

@@ -43,8 +43,11 @@ class Page:
     delay: float = 0.0
     etag: bool = True
     last_modified: str | None = LAST_MODIFIED
-    #: Answer 503 this many times before answering normally (a failure that clears).
+    #: Answer ``fail_status`` (with ``fail_headers``) this many times before answering
+    #: normally (a failure that clears).
     fail_first: int = 0
+    fail_status: int = 503
+    fail_headers: dict[str, str] = field(default_factory=dict)
     #: Serve the body gzip'd as a file (``.xml.gz``), after ``@BASE@`` is filled in.
     gzip_file: bool = False
 
@@ -138,7 +141,7 @@ async def respond(
         if failing:
             page.fail_first -= 1
     if failing:
-        return 503, {"Content-Type": "text/plain"}, b"try later"
+        return page.fail_status, {"Content-Type": "text/plain", **page.fail_headers}, b"try later"
     extra = {"Content-Type": page.content_type, **page.headers}
     if page.etag:
         extra["ETag"] = page.tag()

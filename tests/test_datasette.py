@@ -354,6 +354,13 @@ async def test_search_finds_posts_and_articles_by_a_word(ds: Datasette) -> None:
 
 
 EXPECTED_QUERIES: dict[str, list[dict[str, Any]]] = {
+    # no link here worked before failing and no post was checked: only link rot by year
+    # counts (the two resolved-or-failed links of 2024 articles, one of them dead)
+    "rotted-links": [],
+    "link-rot-by-year": [
+        {"year": "2024", "links_checked": 2, "links_dead": 1, "percent_dead": 50.0}
+    ],
+    "gone-posts": [],
     "most-cited-accounts": [
         {
             "handle": "RiverWatch",
@@ -779,3 +786,18 @@ async def test_post_row_page_shows_its_account_as_a_linked_handle(ds: Datasette)
     assert match, page[:3000]
     account = await ds.client.get(match.group(1) + ".json?_shape=array")
     assert account.json()[0]["handle"] == "RiverWatch"
+
+
+def test_link_rot_chart_appears_only_with_its_view() -> None:
+    """The dashboard's link-rot chart needs the link_rot_by_year view; its row closes up."""
+    template = load_metadata()
+    names = {"posts", "citations_per_day"}
+    urls = ("/n", "/-/dashboards/n")
+    without = build_metadata(template, {"n": (*urls, names)})
+    dashboard = without["plugins"]["datasette-dashboards"]["n"]
+    assert "link-rot-by-year" not in dashboard["charts"]
+    assert ["failures-by-category", "failures-by-category"] in dashboard["layout"]
+    with_view = build_metadata(template, {"n": (*urls, names | {"link_rot_by_year"})})
+    charts = with_view["plugins"]["datasette-dashboards"]["n"]["charts"]
+    assert charts["link-rot-by-year"]["db"] == "n"
+    assert "requires" not in charts["link-rot-by-year"]

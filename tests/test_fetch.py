@@ -8,10 +8,13 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from resolver_world import Reply, SeenRequest, World
 from site_server import Page, Site, article_html, serve_site
+from virtual_clock import clock, run_virtual
 
 from scraper.config import FetchConfig
 from scraper.fetch import Fetcher, FetchResult, make_fetch_client
+from scraper.net.guard import StaticDnsResolver
 
 USER_AGENT = "scraper-test/1.0 (+mailto:test@example.org)"
 CONFIG = FetchConfig(
@@ -50,7 +53,6 @@ def site() -> Site:
     site.add("/flaky.html", Page(ARTICLE, fail_first=2))
     site.add("/broken.html", Page(b"no", "text/plain", status=500))
     site.add("/missing.html", Page(b"no", "text/plain", status=404))
-    site.add("/slow.html", Page(ARTICLE, delay=1.0))
     for n in range(6):
         site.add(f"/s/{n}.html", Page(ARTICLE, delay=0.05))
     return site
@@ -157,13 +159,60 @@ async def test_robots_status_rules(robots: Page, expected: str, sleeps: Sleeps) 
     assert result.status == expected
 
 
-async def test_unreachable_robots_disallows() -> None:
-    """RFC 9309: robots.txt that cannot be reached at all means complete disallow."""
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens here once closed
-    result = await fetch_with(CONFIG, f"http://127.0.0.1:{port}/a.html")
-    assert result.status == "skipped"
+        return int(sock.getsockname()[1])  # nothing listens here once closed
+
+
+@pytest.mark.parametrize("category", ["connect", "dns", "blocked", "tls"])
+async def test_unreachable_robots_keeps_the_real_failure(category: str, base: str) -> None:
+    """robots.txt out of reach disallows the page (RFC 9309), recorded as the failure it was:
+    ``connect``, ``dns``, ``blocked`` or ``tls``, never ``skipped: robots.txt``."""
+    port = base.rsplit(":", 1)[1]
+    config, url = CONFIG, ""
+    dns = StaticDnsResolver({"intranet.test": "127.0.0.1"})
+    if category == "connect":
+        url = f"http://127.0.0.1:{closed_port()}/a.html"
+    elif category == "dns":
+        url = f"http://nowhere.test:{port}/a.html"
+    elif category == "blocked":
+        config, url = (
+            dataclasses.replace(CONFIG, allow_private=False),
+            f"http://intranet.test:{port}/a.html",
+        )
+
+    async def plain(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    # answers a TLS handshake with plain text
+    server = await asyncio.start_server(plain, "127.0.0.1", 0)
+    if category == "tls":
+        url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/a.html"
+    try:
+        async with make_fetch_client(config, dns=dns) as client:
+            result = await Fetcher(config, client, sleep=Sleeps()).fetch(url)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert result.status == "failed"
+    assert result.error is not None and result.error.startswith(f"{category}: ")
+    assert "robots.txt" in result.error
+
+
+async def test_robots_redirect_loop_means_no_rules(sleeps: Sleeps) -> None:
+    """RFC 9309: robots.txt whose redirects never end is "unavailable": fetching is allowed."""
+    site = Site()
+    site.add("/robots.txt", Page(status=302, headers={"Location": "/robots-2.txt"}))
+    site.add("/robots-2.txt", Page(status=302, headers={"Location": "/robots.txt"}))
+    site.add("/a.html", Page(ARTICLE))
+    with serve_site(site) as base:
+        async with make_fetch_client(CONFIG) as client:
+            result = await Fetcher(CONFIG, client, sleep=sleeps).fetch(base + "/a.html")
+    assert result.status == "ok"
 
 
 async def test_robots_ignored_when_not_respected(site: Site, base: str) -> None:
@@ -214,9 +263,43 @@ async def test_body_cap(base: str) -> None:
     assert result.error is not None and result.error.startswith("body_too_large:")
 
 
-async def test_whole_request_deadline(base: str) -> None:
-    """A page slower than the timeout fails as `timeout` (no retry of the deadline)."""
-    result = await fetch_with(dataclasses.replace(CONFIG, timeout=0.3), base + "/slow.html")
+def test_whole_request_deadline() -> None:
+    """A page that never answers fails as `timeout` once the deadline has passed (virtual
+    clock: not a moment before), and the deadline is not retried."""
+
+    async def scenario() -> tuple[FetchResult, bool]:
+        fake = World()
+        try:
+            site = await fake.add("news.example")
+            asked = asyncio.Event()
+
+            async def robots(request: SeenRequest, reply: Reply) -> None:
+                await reply.send(404)
+
+            async def silent(request: SeenRequest, reply: Reply) -> None:
+                asked.set()
+                await asyncio.Event().wait()  # never answers
+
+            site.route("/robots.txt", robots)
+            site.route("/slow.html", silent)
+            config = dataclasses.replace(CONFIG, timeout=0.3)
+            async with make_fetch_client(config, dns=fake.dns) as client:
+                task = asyncio.create_task(
+                    Fetcher(config, client, sleep=Sleeps()).fetch(site.url("/slow.html"))
+                )
+                await asked.wait()
+                clock().advance(0.25)
+                await asyncio.sleep(0)
+                early = task.done()
+                clock().advance(0.1)
+                result = await task
+            assert [r.path for r in site.requests] == ["/robots.txt", "/slow.html"]
+            return result, early
+        finally:
+            await fake.close()
+
+    result, done_early = run_virtual(scenario)
+    assert not done_early
     assert result.status == "failed"
     assert result.error is not None and result.error.startswith("timeout:")
 

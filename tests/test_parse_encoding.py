@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from scraper.parse.encoding import (
     charset_from_content_type,
     decode_html,
+    is_valid_utf8,
     normalize_encoding,
     unescape_fragments,
+    utf8_markup,
 )
 
 FRENCH = "Élève, café, déjà vu — « très » cher ; où est la bibliothèque ? C’était l’été."
@@ -164,3 +166,30 @@ def test_unescape_entity_escaped_markup() -> None:
 def test_unescape_without_markup_gives_nothing() -> None:
     """A string that holds no markup (a CSS rule, a JS selector) yields no fragment."""
     assert unescape_fragments('document.querySelectorAll(".twitter-tweet")') == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        page(FRENCH).encode("utf-8"),
+        b"\xef\xbb\xbf" + page(FRENCH).encode("utf-8"),
+        page(FRENCH, '<meta charset="windows-1252">').encode("cp1252"),
+        page(JAPANESE, '<meta charset="shift_jis">').encode("shift_jis"),
+        "<p>UTF-16 text</p>".encode("utf-16"),
+        page(FRENCH).encode("utf-8")[:-40] + b"\xe2\x80" + b"</p></body></html>",  # cut character
+        bytes(range(256)) * 3,
+    ],
+)
+def test_utf8_markup_is_what_decode_html_reads(data: bytes) -> None:
+    """The parser's UTF-8 bytes equal decode_html's text encoded, whatever the page's
+    encoding (valid UTF-8 passes through unchanged, without its byte order mark)."""
+    text, name = decode_html(data)
+    markup, markup_name = utf8_markup(data)
+    assert (markup, markup_name) == (text.encode("utf-8", errors="replace"), name)
+
+
+def test_utf8_check_reads_big_pages_in_chunks() -> None:
+    """A character split across the 1 MiB chunk boundary is still valid UTF-8."""
+    data = b"a" * ((1 << 20) - 1) + "é".encode() + b"b" * 10
+    assert is_valid_utf8(data)
+    assert not is_valid_utf8(data[: (1 << 20)])  # cut inside the character

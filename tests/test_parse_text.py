@@ -432,3 +432,66 @@ def test_find_text_posts_never_raises(text: str) -> None:
     _assert_links_consistent(parse_text_article(text, source="h"))
     signature = parse_signature(text)
     assert signature is None or signature.handle in text
+
+
+SIGNATURE = " — Alder County EMA (@AlderCountyEMA) July 15, 2024"
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        (  # the bundled sample: a lead-in glued to the post by its colon
+            "Not everyone was reassured. One volunteer wrote that the stations ran out within"
+            " hours:Sandbag station at the fairgrounds is out of sand AGAIN.",
+            "Sandbag station at the fairgrounds is out of sand AGAIN.",
+        ),
+        (  # a verb of saying and a colon
+            "The dam operator answered within the hour: The dam is intact.",
+            "The dam is intact.",
+        ),
+        (  # a lead-in on its own line
+            "A resident of Mill Street described the scene this morning:\n"
+            "Water is up to the porch.",
+            "Water is up to the porch.",
+        ),
+        (  # the post in quotation marks after the lead-in
+            "The office said, “Shelters are open at Lincoln High.”",
+            "Shelters are open at Lincoln High.",
+        ),
+        (  # posts with colons of their own keep them
+            "Evacuation update: shelters are open at Lincoln High. Details: https://t.co/Vb7R",
+            "Evacuation update: shelters are open at Lincoln High. Details: https://t.co/Vb7R",
+        ),
+        (
+            "CONCLUSION: ICE will lie and overstretch in order to meet their objective.",
+            "CONCLUSION: ICE will lie and overstretch in order to meet their objective.",
+        ),
+        (  # a quotation inside the post is not a lead-in
+            "They love to preach “pull yourself up by the bootstraps” until it costs them.",
+            "They love to preach “pull yourself up by the bootstraps” until it costs them.",
+        ),
+        (  # URLs and times hold colons that end nothing
+            "Meeting at 9:30 at https://example.test/x today.",
+            "Meeting at 9:30 at https://example.test/x today.",
+        ),
+    ],
+)
+def test_post_starts_after_the_reporters_lead_in(paragraph: str, expected: str) -> None:
+    """A lead-in in the post's paragraph (colon after a verb of saying, glued colon, line
+    break, quotation mark) stays out of the post's text; the post's own colons stay in."""
+    (found,) = find_text_posts(paragraph + SIGNATURE)
+    assert found.post.text == expected
+    assert (paragraph + SIGNATURE)[found.start :].startswith(expected.split()[0].strip("“"))
+
+
+def test_lead_in_links_stay_article_links() -> None:
+    """A link in the reporter's lead-in is the article's, not the post's."""
+    text = (
+        "Officials [wrote on their site](https://county.example/news) this morning:"
+        " Shelters are open at https://t.co/AbC123" + SIGNATURE
+    )
+    article = parse_text_article(text, source="lead.md")
+    assert article.posts[0].text == "Shelters are open at https://t.co/AbC123"
+    contexts = {link.url: link.context for link in article.links}
+    assert contexts == {"https://county.example/news": "article", "https://t.co/AbC123": "post"}
+    _assert_links_consistent(article)

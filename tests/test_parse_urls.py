@@ -222,3 +222,24 @@ def test_absolutize_url_never_raises(href: str, base: str | None) -> None:
 def test_url_host(url: str, host: str | None) -> None:
     """The host comes back lower-cased, None when there is none."""
     assert url_host(url) == host
+
+
+_SAFE_TAIL = st.text(alphabet="abcXYZ019-._~!$&()*+,;=:@/%'", min_size=0, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?(\.[a-z0-9]{1,6}){0,3}", fullmatch=True),
+    path=_SAFE_TAIL,
+    query=st.text(alphabet="abc019-._~!$&()*+,;=:@/?%", max_size=20),
+    fragment=st.text(alphabet="abc019-._~!$&()*+,;=:@/?%", max_size=10),
+)
+def test_already_safe_urls_skip_w3lib_with_the_same_result(
+    host: str, path: str, query: str, fragment: str
+) -> None:
+    """Links kept as they are (the fast path) are exactly what w3lib's quoting gives."""
+    from w3lib.url import safe_url_string
+
+    url = f"https://{host}/{path}"
+    url += (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
+    assert absolutize_url(url, None) == safe_url_string(url)

@@ -83,6 +83,19 @@ def test_meta_refresh_any_case_and_inside_noscript() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ('<meta http-equiv="refresh" content="0;url=/a?q=a>b">', "/a?q=a>b"),
+        ("<meta content='0; url=/x?y=<z>' http-equiv='refresh'><p>after</p>", "/x?y=<z>"),
+        ('<meta name="a>b" http-equiv="refresh" content="0;url=/after">', "/after"),
+    ],
+)
+def test_meta_refresh_attribute_values_may_hold_angle_brackets(page: str, expected: str) -> None:
+    """A ``>`` inside a quoted attribute value is part of the value, not the tag's end."""
+    assert find_html_redirect(page, allow_js=False) == ("meta-refresh", expected)
+
+
 def test_commented_meta_refresh_is_ignored() -> None:
     """A meta refresh inside an HTML comment does nothing."""
     page = '<!-- <meta http-equiv="refresh" content="0;url=/x"> --><p>hi</p>'

@@ -465,25 +465,6 @@ async def test_connection_reset_once_then_fine(world: World) -> None:
     assert result.status == "resolved"
 
 
-async def test_drip_feed_hits_the_whole_url_deadline(world: World) -> None:
-    """A server dripping one byte at a time cannot hold the task past ``timeout``."""
-    site = await world.add("site.example")
-
-    async def drip(request: SeenRequest, reply: Reply) -> None:
-        await reply.raw(b"HTTP/1.1 200 OK\r\n")
-        while True:
-            await reply.raw(b"X-Drip: 1\r\n")
-            await asyncio.sleep(0.05)
-
-    site.route("/drip", drip)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    result = await resolve_one(world, site.url("/drip"), timeout=0.5)
-    assert loop.time() - started < 2.0
-    assert result.status == "failed" and result.error_category == "timeout"
-    assert "deadline" in (result.error or "")
-
-
 async def test_huge_body_on_a_redirect_is_not_read(world: World) -> None:
     """A 301 carrying a 50 MB body: the client closes after the head; the server sends little."""
     site = await world.add("site.example")
@@ -735,24 +716,6 @@ async def test_failing_input_iterable_is_reported(world: World) -> None:
     with pytest.raises(ValueError, match="bad input file"):
         async for _ in resolve_iter(urls(), world.config(), dns=world.dns):
             pass
-
-
-async def test_queueing_for_a_host_slot_does_not_count_against_the_deadline(
-    world: World,
-) -> None:
-    """Six URLs, one slot, 50 ms each: the last queues 250 ms, past a 150 ms deadline, yet ends."""
-    site = await world.add("site.example")
-
-    async def slow(request: SeenRequest, reply: Reply) -> None:
-        await asyncio.sleep(0.05)
-        await reply.send(200)
-
-    site.route("*", slow)
-    urls = [site.url(f"/{i}") for i in range(6)]
-    config = world.config(concurrency=6, per_host=1, timeout=0.15)
-    results = await resolve_urls(urls, config, dns=world.dns)
-    assert [r.status for r in results] == ["resolved"] * 6
-    assert site.max_active == 1
 
 
 async def test_shortener_to_wrapper_to_destination(world: World) -> None:

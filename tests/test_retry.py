@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from scraper.net.guard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
 from scraper.net.retry import (
+    MAX_RETRY_AFTER,
     RetryableStatus,
     RetryDeferred,
     RetryPolicy,
@@ -49,6 +50,19 @@ class Recorder:
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     """Delta-seconds and HTTP dates become a wait; past dates none; junk is ignored."""
     assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["1e12", "1e400", "inf", "+Infinity", "Fri, 31 Dec 9999 23:59:59 GMT", "9" * 400]
+)
+def test_absurd_retry_after_is_clamped(value: str) -> None:
+    """A wait no date can hold is clamped to MAX_RETRY_AFTER, and the date after it exists."""
+    wait = parse_retry_after(value, NOW)
+    assert wait == MAX_RETRY_AFTER
+    assert NOW + timedelta(seconds=wait) > NOW
+    with pytest.raises(RetryDeferred) as deferred:
+        check_status(503, {"retry-after": value}, retry_after_max=60, now=NOW)
+    assert deferred.value.retry_after == MAX_RETRY_AFTER
 
 
 def test_check_status_classifies() -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import logging
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -297,6 +298,18 @@ def test_failures_and_skips_are_recorded(news: Site, news_base: str, tmp_path: P
         news_base + "/private/secret.html": "skipped: robots.txt",
         news_base + "/nothing-here.html": "http_4xx: 404 Not Found",
     }
+
+
+def test_unreachable_robots_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    """A page whose robots.txt cannot be reached counts as an error with the real category."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once closed
+    db = tmp_path / "c.db"
+    counts = run(make_config(db, urls=[f"http://127.0.0.1:{port}/story.html"]))
+    assert (counts.errors, counts.skipped) == (1, 0)
+    [(error,)] = rows(db, "select error from articles")
+    assert error.startswith("connect: robots.txt unreachable")
 
 
 def test_arguments_are_sniffed_feed_or_article(news: Site, news_base: str, tmp_path: Path) -> None:

@@ -145,7 +145,9 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
         ("0004_change_counts",),
+        ("0006_liveness",),
         ("0007_datasette_speed",),
+        ("0008_parse_warnings",),
     ]
     again.close()
 
@@ -525,7 +527,9 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
         ("0002_canonical_final_skipped",),
         ("0003_listed_unchanged",),
         ("0004_change_counts",),
+        ("0006_liveness",),
         ("0007_datasette_speed",),
+        ("0008_parse_warnings",),
     ]
     assert "listed_unchanged" in db.table("runs").columns_dict
     db.close()

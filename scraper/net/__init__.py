@@ -8,4 +8,6 @@
 - :mod:`scraper.net.body`: bodies read with a cap on decoded bytes.
 - :mod:`scraper.net.redirects`: reading ``Location``, ``Refresh``, meta and script redirects.
 - :mod:`scraper.net.chain`: one URL's hops, loop checks, and failure categories.
+- :mod:`scraper.net.breaker`: per-host breakers for hosts that keep failing to connect.
+- :mod:`scraper.net.follow`: the one redirect follower that fetching and resolving use.
 """

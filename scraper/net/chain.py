@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from scraper.model import Hop, HopVia
+from scraper.net.breaker import HostDown
 from scraper.net.guard import BlockedAddressError, DnsLookupError, InvalidUrlError, TlsError
 from scraper.net.limits import DeadlineExceeded
 from scraper.shorteners import is_shortener
@@ -94,7 +95,7 @@ class Chain:
 
 def error_category(exc: BaseException) -> str:
     """The ``error`` category for an exception met while resolving."""
-    if isinstance(exc, ChainError):
+    if isinstance(exc, ChainError | HostDown):
         return exc.category
     if isinstance(exc, BlockedAddressError):
         return "blocked"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable
+from typing import Any
 
 import httpx
 
@@ -18,6 +19,29 @@ from scraper.net.guard import AddressGuard, DnsResolver, IPNetwork
 from scraper.net.transport import GuardedTransport
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+
+
+class NetClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that keeps its transport in view.
+
+    The redirect follower hands each hop's request straight to ``transport`` (see
+    :mod:`scraper.net.follow`); httpx keeps its own reference private, so the client
+    built here keeps the one it was given.
+    """
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **options: Any) -> None:
+        super().__init__(transport=transport, **options)
+        self.transport = transport
+
+
+def transport_of(client: httpx.AsyncClient) -> httpx.AsyncBaseTransport:
+    """The transport of a client made by :func:`make_client` (TypeError for any other)."""
+    if not isinstance(client, NetClient):
+        raise TypeError(
+            "the network floor needs a client made by scraper.net.client.make_client "
+            f"(pass transport= to it to inject one), not {type(client).__name__}"
+        )
+    return client.transport
 
 
 def make_client(
@@ -36,12 +60,13 @@ def make_client(
     ``transport`` replaces the guarded one (tests pass ``httpx.MockTransport``; literal
     addresses are still checked by the callers, names are then not). ``allowed_networks``
     and ``ssl_context`` go to :class:`GuardedTransport` (tests: a loopback "public" host,
-    a private CA). Per-host bounds stay with the callers' :class:`HostLimiter`.
+    a private CA). Per-host bounds stay with the callers' :class:`HostLimiter`. The client
+    is a :class:`NetClient`, an ``httpx.AsyncClient`` that shows its transport.
     """
     if transport is None:
         guard = AddressGuard(dns, allow_private=allow_private, allowed_networks=allowed_networks)
         transport = GuardedTransport(guard, ssl_context=ssl_context, max_connections=concurrency)
-    return httpx.AsyncClient(
+    return NetClient(
         transport=transport,
         follow_redirects=False,
         trust_env=False,

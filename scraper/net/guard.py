@@ -242,6 +242,10 @@ class AddressGuard:
         self.allowed_networks: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(n) for n in allowed_networks
         )
+        # A guard lives as long as its client, one run: a name that does not exist is
+        # asked about once per run, and lookups of one name in flight together are one.
+        self._missing: dict[str, str] = {}
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
 
     def is_allowed(self, ip: IPAddress) -> bool:
         """Whether the policy lets the transport connect to ``ip``."""
@@ -259,7 +263,7 @@ class AddressGuard:
         if literal is not None:
             answers: Sequence[IPAddress] = [literal]
         else:
-            raw = await self.dns.resolve(host, port)
+            raw = await self._lookup(host, port)
             try:
                 answers = [ipaddress.ip_address(a.split("%", 1)[0]) for a in raw]
             except ValueError as exc:
@@ -272,6 +276,33 @@ class AddressGuard:
                     f"{host} resolves to {ip}, not a public address", host=host, address=str(ip)
                 )
         return [str(ip) for ip in answers]
+
+    async def _lookup(self, host: str, port: int) -> list[str]:
+        """``dns.resolve``, once per name in flight; names that do not exist remembered."""
+        name = host.lower()
+        missing = self._missing.get(name)
+        if missing is not None:
+            raise DnsLookupError(missing, host=host)
+        key = (name, port)
+        pending = self._lookups.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self.dns.resolve(host, port))
+            self._lookups[key] = pending
+            pending.add_done_callback(functools.partial(self._looked_up, key))
+        try:
+            # shielded: one asker's deadline must not cancel the lookup the others wait for
+            return await asyncio.shield(pending)
+        except DnsLookupError as exc:
+            # a fresh exception per asker: one shared instance would pile up tracebacks
+            raise DnsLookupError(str(exc), host=host, temporary=exc.temporary) from None
+
+    def _looked_up(self, key: tuple[str, int], done: asyncio.Future[list[str]]) -> None:
+        self._lookups.pop(key, None)
+        if done.cancelled():
+            return
+        failure = done.exception()  # retrieved here, so an unawaited failure is not logged
+        if isinstance(failure, DnsLookupError) and not failure.temporary:
+            self._missing[key[0]] = str(failure)
 
 
 class SystemDnsResolver:

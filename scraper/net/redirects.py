@@ -8,10 +8,10 @@ bytes themselves, as Chromium does) and IDN hosts (to punycode).
 
 from __future__ import annotations
 
-import html
 import re
 
 import httpx
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from w3lib.url import safe_url_string
 
 from scraper.model import HopVia
@@ -23,8 +23,6 @@ MAX_REFRESH_DELAY = 30.0
 
 _REFRESH_RE = re.compile(r"\s*([0-9.]*)\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.IGNORECASE | re.DOTALL)
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
-_META_RE = re.compile(r"<meta\b([^>]*)>", re.IGNORECASE)
-_ATTR_RE = re.compile(r"""([^\s=/>"']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _JS_STRING = r"""(["'])((?:\\.|(?!\1)[^\\\n])*)\1"""
 _JS_CALL_RE = re.compile(r"location\s*\.\s*(?:replace|assign)\s*\(\s*" + _JS_STRING)
 _JS_ASSIGN_RE = re.compile(r"\blocation(?:\s*\.\s*href)?\s*=\s*" + _JS_STRING)
@@ -94,13 +92,28 @@ def parse_refresh(value: str) -> str | None:
     return target.strip() or None
 
 
-def _meta_attributes(tag_body: str) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    for match in _ATTR_RE.finditer(tag_body):
-        name = match.group(1).lower()
-        value = next((g for g in match.group(2, 3, 4) if g is not None), "")
-        attrs.setdefault(name, html.unescape(value))
-    return attrs
+def find_meta_refresh(page: str) -> str | None:
+    """The target of the page's first meta refresh that redirects soon, if any.
+
+    The page goes through lxml's HTML parser, so attribute values are read as a browser
+    reads them: quoted values may hold ``>`` or ``<``, character references are decoded,
+    names are matched in any case, and markup inside comments or scripts is not markup.
+    """
+    parser = etree.HTMLParser(
+        encoding="utf-8", remove_comments=True, no_network=True, default_doctype=False
+    )
+    try:
+        root = etree.fromstring(page.encode("utf-8", errors="replace"), parser)
+    except etree.Error:
+        return None
+    if root is None:  # nothing but whitespace or comments
+        return None
+    for meta in root.iter("meta"):
+        if (meta.get("http-equiv") or "").strip().lower() == "refresh":
+            target = parse_refresh(meta.get("content") or "")
+            if target:
+                return target
+    return None
 
 
 def _js_unescape(text: str) -> str:
@@ -126,14 +139,11 @@ def find_html_redirect(page: str, *, allow_js: bool) -> tuple[HopVia, str] | Non
     script = allow_js and "location" in page
     if not (meta or script):
         return None
+    refresh = find_meta_refresh(page) if meta else None
+    if refresh:
+        return "meta-refresh", refresh
     if "<!--" in page:
         page = _COMMENT_RE.sub("", page)
-    for match in _META_RE.finditer(page) if meta else ():
-        attrs = _meta_attributes(match.group(1))
-        if attrs.get("http-equiv", "").strip().lower() == "refresh":
-            target = parse_refresh(attrs.get("content", ""))
-            if target:
-                return "meta-refresh", target
     if script:
         for pattern in (_JS_CALL_RE, _JS_ASSIGN_RE):
             found = pattern.search(page)

@@ -5,7 +5,9 @@ DNS server saying "try again") and the statuses 429, 500, 502, 503, 504. Not ret
 other 4xx, invalid URLs, blocked addresses, failed TLS, unknown names, redirect limits.
 Waits grow exponentially with jitter; a ``Retry-After`` (seconds or an HTTP date) is
 honoured up to ``retry_after_max``, and past it :class:`RetryDeferred` tells the caller
-to leave the URL for a later run. Every wait is logged on the ``scraper.net.retry`` logger.
+to leave the URL for a later run. A server cannot ask for more than
+:data:`MAX_RETRY_AFTER` (``1e400``, ``inf`` or the year 9999 are clamped to it), so the
+date of that later run always exists. Every wait is logged on the ``scraper.net.retry`` logger.
 
 The sleep function is injected, so tests record the waits instead of sleeping.
 """
@@ -22,6 +24,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base, wait_exponential_jitter
 
+from scraper.net.breaker import HostDown
 from scraper.net.guard import BlockedAddressError, DnsLookupError, TlsError
 from scraper.net.limits import Sleep
 
@@ -29,6 +32,9 @@ logger = logging.getLogger("scraper.net.retry")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0
+# The longest wait a Retry-After can ask for (30 days, the longest backoff of a failed
+# URL): a later run comes sooner than any answer past it matters, and the date stays valid.
+MAX_RETRY_AFTER = 30 * 24 * 3600.0
 
 T = TypeVar("T")
 
@@ -44,16 +50,25 @@ class RetryableStatus(Exception):
 
 
 class RetryDeferred(Exception):
-    """The server asked for a wait longer than ``retry_after_max``: try in a later run."""
+    """The server asked for a wait longer than ``retry_after_max``: try in a later run.
 
-    def __init__(self, status_code: int, retry_after: float) -> None:
-        super().__init__(f"{status_code} with Retry-After {retry_after:g}s")
+    ``retry_after`` is the wait in seconds (at most :data:`MAX_RETRY_AFTER`); ``given`` is
+    the header as the server sent it (cut to 100 characters).
+    """
+
+    def __init__(self, status_code: int, retry_after: float, given: str | None = None) -> None:
+        shown = given.strip()[:100] if given else f"{retry_after:g}"
+        clamped = " (clamped to 30 days)" if retry_after >= MAX_RETRY_AFTER else ""
+        super().__init__(f"{status_code} with Retry-After {shown}{clamped}")
         self.status_code = status_code
         self.retry_after = retry_after
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), else None."""
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), else None.
+
+    The answer is between 0 and :data:`MAX_RETRY_AFTER`, whatever the server sent.
+    """
     if not value:
         return None
     text = value.strip()
@@ -62,14 +77,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except ValueError:
         try:
             when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - now).total_seconds()
     if seconds != seconds:  # NaN
         return None
-    return max(0.0, seconds)
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def check_status(
@@ -78,9 +93,10 @@ def check_status(
     """Raise :class:`RetryableStatus` or :class:`RetryDeferred` for a status worth retrying."""
     if status_code not in RETRY_STATUSES:
         return
-    retry_after = parse_retry_after(headers.get("retry-after"), now)
+    given = headers.get("retry-after")
+    retry_after = parse_retry_after(given, now)
     if retry_after is not None and retry_after > retry_after_max:
-        raise RetryDeferred(status_code, retry_after)
+        raise RetryDeferred(status_code, retry_after, given)
     raise RetryableStatus(status_code, retry_after)
 
 
@@ -88,7 +104,7 @@ def is_retryable(exc: BaseException) -> bool:
     """Whether another attempt could succeed where this one failed."""
     if isinstance(exc, RetryableStatus):
         return True
-    if isinstance(exc, BlockedAddressError | TlsError):
+    if isinstance(exc, BlockedAddressError | TlsError | HostDown):
         return False
     if isinstance(exc, DnsLookupError):
         return exc.temporary

@@ -10,7 +10,8 @@ and its error map called every connection error a ``ConnectTimeout``).
 What this transport changes from aiohttp's defaults, and why: no cookies kept (URLs must
 not share state), no proxy variables or ``.netrc`` read, a link's ``user:password``
 never sent as credentials, no immediate resend of a failed request (retries belong to
-:mod:`scraper.net.retry`, which counts and backs off), longer header lines accepted. The URL
+:mod:`scraper.net.retry`, which counts and backs off: the :func:`no_resend` middleware,
+aiohttp >= 3.12), longer header lines accepted. The URL
 goes to aiohttp already encoded, so the request line carries httpx's spelling of it,
 the one recorded.
 
@@ -93,8 +94,32 @@ class GuardResolver(AbstractResolver):
         """Nothing to release (the guard's DNS resolver holds no connections)."""
 
 
+class ConnectionDropped(aiohttp.ClientConnectionError):
+    """The connection failed before the answer came (``__cause__`` is aiohttp's error)."""
+
+
+async def no_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """aiohttp middleware: a connection dropped before the answer is reported, not resent.
+
+    A session resends an idempotent request once, at once, when a kept-alive connection
+    drops before the answer (aiohttp's only switch for that is private). Retries belong to
+    :mod:`scraper.net.retry`, which counts, logs and backs off, so the drop is raised as
+    :class:`ConnectionDropped`, an error the session passes on as it is.
+    """
+    try:
+        return await handler(request)
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            raise  # connecting failed: aiohttp never resends those
+        raise ConnectionDropped(str(exc) or type(exc).__name__) from exc
+
+
 def translate_error(exc: BaseException) -> Exception | None:
     """The project's httpx exception for an aiohttp failure; None if ``exc`` is not one."""
+    if isinstance(exc, ConnectionDropped) and exc.__cause__ is not None:
+        return translate_error(exc.__cause__)
     message = str(exc) or type(exc).__name__
     if isinstance(exc, aiohttp.ClientSSLError):  # certificate and handshake failures alike
         return TlsError(message)
@@ -220,10 +245,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             max_line_size=MAX_FIELD_SIZE,
             max_field_size=MAX_FIELD_SIZE,
             auto_decompress=False,  # httpx decodes, and counts decoded bytes against caps
+            middlewares=(no_resend,),
         )
-        # aiohttp resends an idempotent request once, at once, when the connection drops
-        # before the answer; retries belong to scraper.net.retry (counted, logged, backed off)
-        session._retry_connection = False
         return session
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:

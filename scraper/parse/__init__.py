@@ -23,7 +23,7 @@ from pathlib import PurePath
 
 from scraper.model import Article, Link, Post
 from scraper.parse.dates import is_date_mismatch
-from scraper.parse.encoding import charset_from_content_type, decode_html
+from scraper.parse.encoding import charset_from_content_type, decode_html, utf8_markup
 from scraper.parse.html import PageFindings, PostDetector, RawLink, Sighting, walk_html
 from scraper.parse.platforms import LINK_KIND, PlatformDetectors
 from scraper.parse.post_urls import link_post, parse_post_url, post_alias
@@ -59,27 +59,31 @@ def parse_document(
     absolute when the page names no ``<base>`` or canonical URL.
     """
     encoding = None
-    if isinstance(data, bytes):
-        text, encoding = decode_html(data, charset_from_content_type(content_type))
-    else:
-        text = data
+    charset = charset_from_content_type(content_type)
     if _is_plain_text(source, content_type):
+        if isinstance(data, bytes):
+            text, encoding = decode_html(data, charset)
+        else:
+            text = data
         article = parse_text_article(text, source=source, base_url=base_url)
         article.encoding = encoding
         _add_linked_posts(article)
         return article
-    return parse_html(text, source=source, base_url=base_url, encoding=encoding)
+    if isinstance(data, bytes):  # UTF-8 bytes for the parser, never the page as text
+        markup, encoding = utf8_markup(data, charset)
+        return parse_html(markup, source=source, base_url=base_url, encoding=encoding)
+    return parse_html(data, source=source, base_url=base_url, encoding=encoding)
 
 
 def parse_html(
-    text: str,
+    text: str | bytes,
     *,
     source: str,
     base_url: str | None = None,
     encoding: str | None = None,
     detectors: Sequence[PostDetector] = DETECTORS,
 ) -> Article:
-    """Parse one HTML page into an :class:`Article` (posts, links, title, date, URL)."""
+    """Parse one HTML page (text, or UTF-8 bytes) into an :class:`Article`."""
     findings = walk_html(text, detectors)
     meta = findings.meta
     canonical = absolutize_url(meta.canonical_url, base_url) if meta.canonical_url else None
@@ -95,6 +99,7 @@ def parse_html(
         encoding=encoding,
         posts=posts,
         links=links,
+        warnings=findings.warnings,
     )
 
 

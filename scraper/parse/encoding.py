@@ -20,7 +20,15 @@ import re
 from bs4.dammit import EncodingDetector
 from charset_normalizer import from_bytes
 
-__all__ = ["charset_from_content_type", "decode_html", "normalize_encoding", "unescape_fragments"]
+__all__ = [
+    "charset_from_content_type",
+    "choose_encoding",
+    "decode_html",
+    "is_valid_utf8",
+    "normalize_encoding",
+    "unescape_fragments",
+    "utf8_markup",
+]
 
 #: How far into the page a ``<meta>`` charset declaration is looked for.
 META_SCAN_BYTES = 4096
@@ -73,6 +81,10 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+#: Pages are checked for UTF-8 this many bytes at a time.
+_CHUNK_BYTES = 1 << 20
+
+
 def _meta_encoding(data: bytes) -> str | None:
     # BeautifulSoup's sniffer reads both <meta charset="x"> and the http-equiv form.
     label = EncodingDetector.find_declared_encoding(data[:META_SCAN_BYTES], is_html=True)
@@ -91,15 +103,40 @@ def _is_mostly_utf8(data: bytes) -> bool:
 
     Text in a single-byte encoding almost never forms valid multi-byte UTF-8 sequences,
     while a UTF-8 page with one truncated character (a cut excerpt) is still UTF-8.
+    Read in chunks, so a big page is never held twice as text.
     """
     if data.isascii():
         return True
-    text = data.decode("utf-8", errors="replace")
-    errors = text.count("\ufffd") - data.count("\ufffd".encode())
-    if errors == 0:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    errors = good = 0
+    view = memoryview(data)
+    for start in range(0, len(data), _CHUNK_BYTES):
+        last = start + _CHUNK_BYTES >= len(data)
+        text = decoder.decode(view[start : start + _CHUNK_BYTES], final=last)
+        broken = text.count("\ufffd")
+        errors += broken
+        good += len(text) - len(text.encode("ascii", errors="ignore")) - broken
+    errors -= data.count("\ufffd".encode())
+    good += data.count("\ufffd".encode())
+    if errors <= 0:
         return True
-    good = len(text) - len(text.encode("ascii", errors="ignore")) - errors
     return good >= 4 * errors
+
+
+def is_valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` decodes as UTF-8 without a single error (read in chunks)."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CHUNK_BYTES):
+            decoder.decode(
+                view[start : start + _CHUNK_BYTES], final=start + _CHUNK_BYTES >= len(data)
+            )
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _detect(data: bytes) -> str | None:
@@ -134,17 +171,12 @@ def _trust_declared(data: bytes, declared: str) -> str:
     return declared
 
 
-def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]:
-    """Decode an HTML (or plain-text) page; returns ``(text, encoding name)``. Never raises.
-
-    ``http_charset`` is the ``charset`` of the HTTP ``Content-Type`` (see
-    :func:`charset_from_content_type`); unknown labels are ignored. The name returned is
-    Python's codec name (``utf-8``, ``cp1252``, ``cp932``, ``utf-16-le``...).
-    """
+def choose_encoding(data: bytes, http_charset: str | None = None) -> tuple[str, bytes]:
+    """The encoding :func:`decode_html` reads ``data`` with, and the bytes it decodes
+    (without a byte order mark). Never raises."""
     stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
     if bom_encoding:
-        name = normalize_encoding(bom_encoding) or "utf-8"
-        return stripped.decode(name, errors="replace"), name
+        return normalize_encoding(bom_encoding) or "utf-8", stripped
     declared = normalize_encoding(http_charset) or _meta_encoding(data)
     if declared is not None:
         name = _trust_declared(data, declared)
@@ -152,7 +184,35 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]
         name = "utf-8"
     else:
         name = _detect(data) or "utf-8"
-    return data.decode(name, errors="replace"), name
+    return name, data
+
+
+def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode an HTML (or plain-text) page; returns ``(text, encoding name)``. Never raises.
+
+    ``http_charset`` is the ``charset`` of the HTTP ``Content-Type`` (see
+    :func:`charset_from_content_type`); unknown labels are ignored. The name returned is
+    Python's codec name (``utf-8``, ``cp1252``, ``cp932``, ``utf-16-le``...).
+    """
+    name, body = choose_encoding(data, http_charset)
+    return body.decode(name, errors="replace"), name
+
+
+def utf8_markup(data: bytes, http_charset: str | None = None) -> tuple[bytes, str]:
+    """An HTML page as UTF-8 bytes for the parser (what :func:`decode_html` reads, encoded
+    again), and the encoding it was read with. Valid UTF-8 is passed on as it is, so a big
+    page is never held as text."""
+    name, body = choose_encoding(data, http_charset)
+    if name == "utf-8" and is_valid_utf8(body):
+        return body, name
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    view = memoryview(body)
+    pieces = []
+    for start in range(0, len(body), _CHUNK_BYTES):
+        last = start + _CHUNK_BYTES >= len(body)
+        text = decoder.decode(view[start : start + _CHUNK_BYTES], final=last)
+        pieces.append(text.encode("utf-8", errors="replace"))
+    return b"".join(pieces), name
 
 
 # Escaped markup as found in script strings and JSON: \u003c, \" and friends.

@@ -16,17 +16,18 @@ pages) building BeautifulSoup trees alone took 14 s, lxml parsing and walking 2 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
-from lxml.html import HTMLParser, document_fromstring  # type: ignore[import-untyped,unused-ignore]
 
 from scraper.model import Post
 from scraper.parse.encoding import unescape_fragments
 from scraper.parse.metadata import OFFERED_TAGS, Metadata, MetadataCollector
 from scraper.parse.text import TextPost, find_text_links
+from scraper.parse.tree import Element, make_page_tree, make_tree, text_content
+from scraper.parse.visible_text import BLOCK_TAGS, HIDDEN_TAGS, TextBuilder, element_text
 
 __all__ = [
     "Element",
@@ -37,34 +38,18 @@ __all__ = [
     "Sighting",
     "element_text",
     "make_tree",
+    "text_content",
     "walk_html",
 ]
 
-#: An lxml HTML element (lxml ships no type information, hence ``Any``).
-Element = Any
 
-# Elements that end a paragraph of text.
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "body", "caption", "dd", "details",
-        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
-        "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav", "ol", "p",
-        "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-        "ul",
-    }
-)  # fmt: skip
-# Elements whose content is never shown as text.
-_HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg"})
 # Page furniture around the article (menus, sidebars, footers): links there are not the
 # article citing a post. Sidebars and WordPress widgets ("widget_twitter") are often
 # plain divs or list items, named in their class.
 _CHROME_TAGS = frozenset({"aside", "nav", "footer"})
 _CHROME_CLASS_TAGS = frozenset({"div", "section", "ul", "li"})
 _WALK_EVENTS = ("start", "end", "comment", "pi")
-_WS_RE = re.compile(r"\s+")
 _DASHES = ("—", "―", "–", "-")
-# libxml2 drops what follows </body> or </html>; browsers show it, so those tags go.
-_DOCUMENT_END_RE = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -80,6 +65,11 @@ class PostDetector(Protocol):
     ``markers``: substrings without which a script, attribute or text holds no escaped
     embed of the platform (only strings with one are unescaped and parsed).
     ``quote_markers``: substrings without which a paragraph quotes no post as text.
+    A detector may also say which elements it can claim, as a mapping ``element_names``
+    from element name to a regular expression that the element's lower-cased class, id
+    and attribute names must match (``None``: offer every such element). When every
+    detector says, the traversal offers them nothing else; a detector without it is
+    offered every element.
     """
 
     platform: str
@@ -95,97 +85,14 @@ class PostDetector(Protocol):
         ...
 
 
+def _is_plain(attrib: Any) -> bool:
+    """Attributes that give the traversal nothing to do: no ``itemprop``, no markup."""
+    return not attrib or ("itemprop" not in attrib and "<" not in "".join(attrib.values()))
+
+
 def _is_chrome_class(names: str | None) -> bool:
     """A class attribute naming a sidebar or a WordPress widget ("widget_twitter")."""
     return names is not None and ("sidebar" in names or "widget_" in names)
-
-
-def make_tree(markup: str) -> Element | None:
-    """The one parse of a page (or escaped fragment), or ``None`` when nothing is in it."""
-    cleaned = _DOCUMENT_END_RE.sub("", markup)
-    # Bytes with an explicit encoding: lxml refuses str that declares its own encoding,
-    # and a <meta charset> must not override the decoding already done.
-    parser = HTMLParser(encoding="utf-8", huge_tree=True)
-    try:
-        return document_fromstring(cleaned.encode("utf-8", errors="replace"), parser=parser)
-    except (etree.LxmlError, ValueError):  # "Document is empty" and the like
-        return None
-
-
-class _TextBuilder:
-    """Whitespace-collapsed text with newlines at block boundaries; offsets stay exact."""
-
-    __slots__ = ("length", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-
-    def add(self, raw: str) -> None:
-        if raw.isspace():  # most text nodes are indentation: skip the regex
-            if self.parts and not self.parts[-1].endswith((" ", "\n")):
-                self.parts.append(" ")
-                self.length += 1
-            return
-        text = _WS_RE.sub(" ", raw)
-        if not self.parts or self.parts[-1].endswith((" ", "\n")):
-            text = text.lstrip(" ")
-        if text:
-            self.parts.append(text)
-            self.length += len(text)
-
-    def newline(self) -> None:
-        while self.parts and self.parts[-1].endswith(" "):  # no space at the end of a line
-            last = self.parts.pop()
-            trimmed = last.rstrip(" ")
-            self.length -= len(last) - len(trimmed)
-            if trimmed:
-                self.parts.append(trimmed)
-        if self.parts and not self.parts[-1].endswith("\n"):
-            self.parts.append("\n")
-            self.length += 1
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-def element_text(root: Element) -> tuple[str, list[tuple[Element, int]]]:
-    """The visible text under ``root`` (blocks and ``<br>`` as newlines) and its links.
-
-    Returns the text and each ``<a>`` with the offset where its text starts. Emoji that
-    WordPress turns into ``<img class="emoji" alt="😬">`` keep their character.
-    """
-    out = _TextBuilder()
-    anchors: list[tuple[Element, int]] = []
-    stack: list[tuple[bool, bool]] = []
-    hidden = 0
-    for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
-        if event == "start":
-            tag = element.tag
-            is_hidden, block = tag in _HIDDEN_TAGS, tag in _BLOCK_TAGS
-            stack.append((is_hidden, block))
-            hidden += is_hidden
-            if hidden:
-                continue
-            if block or tag == "br":
-                out.newline()
-            elif tag == "img" and "emoji" in (element.get("class") or ""):
-                out.add(element.get("alt") or "")
-            elif tag == "a":
-                anchors.append((element, out.length))
-            if element.text:
-                out.add(element.text)
-            continue
-        if event == "end":
-            is_hidden, block = stack.pop()
-            hidden -= is_hidden
-            if element is root:
-                break
-            if block and not hidden:
-                out.newline()
-        if element.tail and not hidden:
-            out.add(element.tail)
-    return out.text().rstrip(), anchors
 
 
 @dataclass(slots=True, eq=False)
@@ -237,22 +144,58 @@ class _Walker:
     scope: Sighting | None = None
     hidden: int = 0
     chrome: int = 0
-    run: _TextBuilder = field(default_factory=_TextBuilder)
+    run: TextBuilder = field(default_factory=TextBuilder)
     run_links: list[tuple[RawLink, int]] = field(default_factory=list)
     run_order: int = 0
     last_paragraph: _Paragraph | None = None
     markers: tuple[str, ...] = ()
     quote_markers: tuple[str, ...] = ()
+    #: The element names any detector may claim (``None``: a detector did not say).
+    claimable: frozenset[str] | None = None
+    #: Per claimable name, what its class, id and attribute names must match to be offered.
+    claim_gates: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    gate_answers: dict[str, bool] = field(default_factory=dict)
+    #: Elements that need more than block and ``<br>`` handling, even without attributes.
+    slow_tags: frozenset[str] | None = None
+    #: Whether the page may quote a post as text (else no paragraphs are built).
+    paragraphs_wanted: bool = True
 
     def __post_init__(self) -> None:
+        names: list[Mapping[str, str | None] | None] = [
+            getattr(d, "element_names", None) for d in self.detectors
+        ]
+        mappings = [n for n in names if n is not None]
+        if len(mappings) == len(names):
+            patterns: dict[str, list[str] | None] = {}
+            for mapping in mappings:
+                for tag, pattern in mapping.items():
+                    known = patterns.setdefault(tag, [])
+                    if pattern is None or known is None:
+                        patterns[tag] = None
+                    else:
+                        known.append(pattern)
+            self.claim_gates = {
+                tag: re.compile("|".join(found)) if found is not None else None
+                for tag, found in patterns.items()
+            }
+            self.claimable = frozenset(patterns)
+            self.slow_tags = self.claimable | OFFERED_TAGS | {"a"}
         self.markers = tuple(dict.fromkeys(m for d in self.detectors for m in d.markers))
         self.quote_markers = tuple(
             dict.fromkeys(m for d in self.detectors for m in d.quote_markers)
         )
 
     def walk(self, root: Element, escaped: bool) -> None:
-        """Visit every node under ``root`` in document order."""
+        """Visit every node under ``root`` in document order.
+
+        The per-element work is kept to tests on the tag: only elements a detector may
+        claim are offered to the detectors, only metadata tags to the collector.
+        """
         exits: list[tuple[Sighting | None, bool, bool, bool]] = []
+        slow = self.slow_tags
+        # Paragraphs are only built on pages that may quote a post as text; other pages
+        # only look at text that may hold escaped markup (scripts, text showing "<").
+        paragraphs = self.paragraphs_wanted and not escaped
         for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
             if event == "start":
                 self.order += 1
@@ -262,37 +205,59 @@ class _Walker:
                     tag in _CHROME_CLASS_TAGS and _is_chrome_class(element.get("class"))
                 )
                 self.chrome += is_chrome
-                boundary = self._enter(element, escaped)
-                is_hidden = element.tag in _HIDDEN_TAGS
+                if slow is not None and tag not in slow and _is_plain(element.attrib):
+                    boundary = tag in BLOCK_TAGS
+                    if paragraphs:
+                        if boundary:
+                            if self.run.parts:
+                                self.end_paragraph()
+                        elif tag == "br":
+                            self.run.newline()
+                else:
+                    boundary = self._enter(element, escaped)
+                is_hidden = tag in HIDDEN_TAGS
                 self.hidden += is_hidden
                 exits.append((previous_scope, boundary, is_hidden, is_chrome))
-                if element.text and not escaped:
-                    self._text(element.text, element.tag)
+                text = element.text
+                if text and not escaped:
+                    if paragraphs:
+                        self._text(text, tag)
+                    elif tag == "script" or "<" in text:
+                        self._scan_text(text, tag)
                 continue
             if event == "end":
                 self.scope, boundary, is_hidden, is_chrome = exits.pop()
                 self.hidden -= is_hidden
                 self.chrome -= is_chrome
-                if boundary and not escaped:
+                if boundary and paragraphs and self.run.parts:
                     self.end_paragraph()
-            if element.tail and not escaped:  # text after an element or comment
-                self._text(element.tail, None)
+            tail = element.tail
+            if tail and not escaped:  # text after an element or comment
+                if paragraphs:
+                    self._text(tail, None)
+                elif "<" in tail:
+                    self._scan_text(tail, None)
+
+    def _scan_text(self, text: str, owner: str | None) -> None:
+        """Text on a page without quoted posts: only escaped markup is looked for."""
+        if self.scope is None and (owner == "script" or not self.hidden):
+            self._scan_escaped(text)
 
     def _enter(self, element: Element, escaped: bool) -> bool:
         """Offer one element to everyone; True when leaving it ends a paragraph."""
         tag = element.tag
         attrib = element.attrib
-        boundary = tag in _BLOCK_TAGS
+        boundary = tag in BLOCK_TAGS
         if not escaped:
-            if boundary:
+            if boundary and self.run.parts:
                 self.end_paragraph()
-            elif tag == "br":
+            elif tag == "br" and self.paragraphs_wanted:
                 self.run.newline()
             if tag in OFFERED_TAGS or "itemprop" in attrib:
                 self.meta.offer(element)
                 if tag == "html":
                     self.page.lang = self.meta.lang
-        if self.scope is None:
+        if self.scope is None and self._offered(element, tag):
             for detector in self.detectors:
                 post = detector.detect(element, self.page)
                 if post is None or (escaped and not post.post_id):
@@ -313,11 +278,29 @@ class _Walker:
                     self._scan_escaped(value)
         return boundary
 
+    def _offered(self, element: Element, tag: str) -> bool:
+        """Whether any detector may claim ``element`` (its name, then its attributes)."""
+        if self.claimable is None:
+            return True
+        if tag not in self.claimable:
+            return False
+        gate = self.claim_gates[tag]
+        if gate is None:
+            return True
+        keys = element.keys()
+        if not keys:
+            return False
+        names = f"{tag} {element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
+        known = self.gate_answers.get(names)
+        if known is None:  # pages repeat the same few class names many times
+            known = self.gate_answers[names] = gate.search(names.lower()) is not None
+        return known
+
     def _link(self, element: Element, escaped: bool) -> None:
         href = element.get("href")
         if href is None or (escaped and self.scope is None):
             return  # escaped copies of the page's own links would count them twice
-        anchor = " ".join(element.text_content().split())
+        anchor = " ".join(text_content(element).split())
         link = RawLink(href, anchor, self.order, self.scope, escaped, self.chrome > 0)
         self.links.append(link)
         if self.scope is None:
@@ -357,7 +340,7 @@ class _Walker:
                 paragraph.previous = self.last_paragraph
                 self.paragraphs.append(paragraph)
             self.last_paragraph = paragraph
-        self.run = _TextBuilder()
+        self.run = TextBuilder()
         self.run_links = []
 
 
@@ -396,14 +379,19 @@ class PageFindings:
     meta: Metadata
     sightings: list[Sighting]
     links: list[RawLink]
+    warnings: list[str] = field(default_factory=list)
 
 
-def walk_html(text: str, detectors: Sequence[PostDetector]) -> PageFindings:
-    """Parse ``text`` once and walk it once: metadata, post sightings and raw links."""
+def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFindings:
+    """Parse ``markup`` (text, or UTF-8 bytes) once and walk it once: metadata, post
+    sightings and raw links."""
     walker = _Walker(detectors)
-    tree = make_tree(text)
+    raw = markup.encode("utf-8", errors="replace") if isinstance(markup, str) else markup
+    walker.paragraphs_wanted = any(m.encode() in raw for m in walker.quote_markers)
+    del markup  # the tree is built from the bytes alone
+    tree, warnings = make_page_tree(raw)
     if tree is not None:
         walker.walk(tree, escaped=False)
         walker.end_paragraph()
     _quoted_posts(walker)
-    return PageFindings(walker.meta.result(), walker.sightings, walker.links)
+    return PageFindings(walker.meta.result(), walker.sightings, walker.links, warnings)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scraper.parse.dates import parse_datetime_iso
+from scraper.parse.tree import text_content
 
 #: An lxml HTML element (lxml ships no type information).
 Element = Any
@@ -44,7 +45,7 @@ class Metadata:
 
 
 def _text(element: Element) -> str:
-    return " ".join(element.text_content().split())
+    return " ".join(text_content(element).split())
 
 
 def _attr(element: Element, name: str) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from scraper.model import Article, Link, Post
 from scraper.parse.dates import is_date_mismatch, parse_shown_date
 from scraper.parse.entities import extract_entities
+from scraper.parse.lead_ins import CLOSE_QUOTES, post_start
 from scraper.parse.urls import (
     absolutize_url,
     parse_status_url,
@@ -68,6 +69,7 @@ _INVISIBLE = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069
 _MAX_NAME_CHARS = 100
 #: A quoted tweet longer than this is prose glued to a tweet; only its end is kept.
 _MAX_TWEET_CHARS = 10_000
+
 
 # Links: a Markdown link (anchor text kept), an http(s) URL, or a bare short link.
 _LINK_RE = re.compile(
@@ -240,7 +242,11 @@ def find_text_posts(text: str) -> list[TextPost]:
             index = bisect_right(paragraph_starts, dash.start())
             start = paragraph_starts[index - 1] if index else 0
         start = max(start, previous_end, dash.start() - _MAX_TWEET_CHARS)
+        start, quoted = post_start(text, start, dash.start())
         post = _make_post(text, start, dash, anchor, date_text, date)
+        if quoted and post.text:  # the closing quotation mark is not the post's
+            post.text = post.text.rstrip(CLOSE_QUOTES + " ").strip() or None
+            post.entities = extract_entities(post.text) if post.text else []
         found.append(TextPost(post, start, anchor.end()))
         previous_end = anchor.end()
     return found

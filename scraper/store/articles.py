@@ -134,6 +134,7 @@ def save_article(
             "final_url": final_url,
             "n_posts": len(citations),
             "n_links": len(links),
+            "warnings": "; ".join(article.warnings) or None,
         }
         if previous is None:
             article_id = _insert_article(db, row, seen_at)
@@ -287,7 +288,7 @@ def _update_article(
           last_modified = :last_modified, encoding = COALESCE(:encoding, encoding),
           error = NULL, n_posts = :n_posts, n_links = :n_links,
           canonical_url = COALESCE(:canonical_url, canonical_url),
-          final_url = COALESCE(:final_url, final_url),
+          final_url = COALESCE(:final_url, final_url), warnings = :warnings,
           updated_at = COALESCE(:updated_at, updated_at)
         WHERE id = :id
         """,

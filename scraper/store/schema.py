@@ -51,6 +51,27 @@ RUN_COUNTS = (
 )
 
 
+# The liveness history tables as migration 0006 made them (frozen: later changes add columns).
+URL_CHECKS_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("id", int),
+    ("url_id", int),
+    ("checked_at", str),
+    ("status", str),
+    ("final_url", str),
+    ("final_status_code", int),
+    ("error_category", str),
+)
+POST_CHECKS_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("id", int),
+    ("post_id", str),
+    ("checked_at", str),
+    ("state", str),
+    ("http_status", int),
+    ("detail", str),
+)
+POST_STATES = ("available", "gone", "restricted", "unknown")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One table: columns (name -> Python type), primary key, foreign keys, defaults."""
@@ -84,6 +105,7 @@ TABLES: dict[str, TableSpec] = {
             "n_links": int,
             "canonical_url": str,
             "final_url": str,
+            "warnings": str,
         },
         pk="id",
         not_null=frozenset({"url"}),
@@ -116,6 +138,11 @@ TABLES: dict[str, TableSpec] = {
             "url": str,
             "first_seen_at": str,
             "updated_at": str,
+            "state": str,
+            "checked_at": str,
+            "archived_url": str,
+            "archived_at": str,
+            "archive_checked_at": str,
         },
         pk="id",
         foreign_keys=(("account_id", "accounts", "id"),),
@@ -145,6 +172,9 @@ TABLES: dict[str, TableSpec] = {
             "checked_at": str,
             "resolved_at": str,
             "next_attempt_at": str,
+            "archived_url": str,
+            "archived_at": str,
+            "archive_checked_at": str,
         },
         pk="id",
         not_null=frozenset({"url", "status"}),
@@ -264,6 +294,16 @@ TABLES: dict[str, TableSpec] = {
         },
         pk="id",
     ),
+    "url_checks": TableSpec(
+        columns=dict(URL_CHECKS_COLUMNS),
+        pk="id",
+        foreign_keys=(("url_id", "urls", "id"),),
+    ),
+    "post_checks": TableSpec(
+        columns=dict(POST_CHECKS_COLUMNS),
+        pk="id",
+        foreign_keys=(("post_id", "posts", "id"),),
+    ),
 }
 
 MIGRATIONS = Migrations("scraper")
@@ -312,6 +352,39 @@ def _change_counts(db: Database) -> None:
         "unchanged_links",
     )
     _add_columns(db, "runs", dict.fromkeys(columns, int))
+
+
+@MIGRATIONS(name="0006_liveness")
+def _liveness(db: Database) -> None:
+    """History of every link check and post check; archived copies on urls and posts.
+
+    Every URL already checked gets its current answer as its first ``url_checks`` row,
+    so the history starts with what the database knew.
+    """
+    archive_columns: dict[str, type] = {"archived_url": str, "archived_at": str}
+    archive_columns["archive_checked_at"] = str
+    _add_columns(db, "urls", archive_columns)
+    _add_columns(db, "posts", {"state": str, "checked_at": str, **archive_columns})
+    for name, columns, parent in (
+        ("url_checks", URL_CHECKS_COLUMNS, ("url_id", "urls", "id")),
+        ("post_checks", POST_CHECKS_COLUMNS, ("post_id", "posts", "id")),
+    ):
+        _ensure_table(db, name, TableSpec(dict(columns), pk="id", foreign_keys=(parent,)))
+        db.table(name).create_index(
+            [parent[0], "checked_at"],
+            index_name=f"idx_{name}_{parent[0]}_checked_at",
+            if_not_exists=True,
+        )
+    db.execute(
+        """
+        INSERT INTO url_checks (url_id, checked_at, status, final_url, final_status_code,
+          error_category)
+        SELECT id, checked_at, status, final_url, final_status_code, error_category
+        FROM urls
+        WHERE checked_at IS NOT NULL AND status <> 'pending'
+          AND NOT EXISTS (SELECT 1 FROM url_checks WHERE url_checks.url_id = urls.id)
+        """
+    )
 
 
 # 0007, frozen: the summary tables as they were first made, and the indexes that keep
@@ -413,6 +486,14 @@ def _add_columns(db: Database, name: str, columns: dict[str, type]) -> None:
     for column, column_type in columns.items():
         if column.lower() not in existing:
             table.add_column(column, column_type)
+
+
+@MIGRATIONS(name="0008_parse_warnings")
+def _parse_warnings(db: Database) -> None:
+    """Articles record what the parser could not read as written (a page nested too deep)."""
+    articles = db.table("articles")
+    if "warnings" not in {column.lower() for column in articles.columns_dict}:
+        articles.add_column("warnings", str)
 
 
 def _ensure_table(db: Database, name: str, spec: TableSpec) -> None:

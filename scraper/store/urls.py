@@ -122,22 +122,28 @@ def save_resolution(
     *,
     now: datetime | None = None,
     shorteners: frozenset[str] = SHORTENER_HOSTS,
-) -> None:
+) -> str | None:
     """Record what the resolver found for one URL, in one short transaction.
 
     Creates the ``urls`` row when it is missing (``scraper resolve URL --db``). A deferral
     only sets ``next_attempt_at``; any other outcome sets the status, the chain's end, the
-    error and its category, counts the attempt and replaces the URL's ``redirects``.
-    ``expanded_url`` is never cleared by an attempt that did not get that far.
+    error and its category, counts the attempt, replaces the URL's ``redirects`` and
+    appends a ``url_checks`` row (the history; ``urls`` keeps the latest answer), in the
+    same transaction so the two never disagree. ``expanded_url`` is never cleared by an
+    attempt that did not get that far. Returns the URL's status before this answer.
     """
     checked_at = iso_utc(now or utc_now())
     with write_transaction(db):
         saved = save_urls(db, [resolution.url], seen_at=checked_at, shorteners=shorteners)
         url_id = saved.ids[resolution.url]
+        previous, attempts = db.execute(
+            "SELECT status, attempts FROM urls WHERE id = ?", [url_id]
+        ).fetchone()
+        if saved.new:
+            previous = None
         if resolution.status == "pending":
             _save_deferral(db, url_id, resolution, checked_at)
-            return
-        (attempts,) = db.execute("SELECT attempts FROM urls WHERE id = ?", [url_id]).fetchone()
+            return str(previous) if previous is not None else None
         attempts = (attempts or 0) + 1
         next_attempt_at = None
         if resolution.status == "failed":
@@ -179,6 +185,19 @@ def save_resolution(
                 for number, hop in enumerate(resolution.hops, start=1)
             ],
         )
+        db.execute(
+            "INSERT INTO url_checks (url_id, checked_at, status, final_url, final_status_code, "
+            "error_category) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                url_id,
+                checked_at,
+                resolution.status,
+                resolution.final_url,
+                resolution.final_status_code,
+                resolution.error_category,
+            ],
+        )
+    return str(previous) if previous is not None else None
 
 
 def _save_deferral(db: Database, url_id: int, resolution: Resolution, checked_at: str) -> None:

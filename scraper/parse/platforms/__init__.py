@@ -83,6 +83,14 @@ class PlatformDetectors:
         }
         self._handlers.update({tag: _detect_frame for tag in FRAME_TAGS})
         self._handlers["figure"] = self._detect_figure
+        #: The elements :meth:`detect` may claim, with the class words one of which they
+        #: need (``None``: any such element); the traversal offers it no others.
+        self.element_names: dict[str, str | None] = dict.fromkeys(self._handlers)
+        for tag, found in self._by_tag.items():
+            if tag in self._tag_guards and tag not in FRAME_TAGS and tag != "figure":
+                self.element_names[tag] = "|".join(
+                    re.escape(word) for _, words in found for word in words
+                )
         markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
         self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
 

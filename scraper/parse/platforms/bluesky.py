@@ -38,6 +38,7 @@ from scraper.parse.platforms.common import (
     split_url,
 )
 from scraper.parse.text import embed_signature
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = ["URLS", "BlueskyDetector", "parse_at_uri", "parse_url", "post_url", "posted_at"]
@@ -150,7 +151,7 @@ def _parse_blockquote(element: Element, page: PageContext) -> Post | None:
         if found is None or (ref is not None and _rkey(found) != _rkey(ref)):
             continue
         ref = ref or found
-        self_links.append((at, " ".join(anchor.text_content().split())))
+        self_links.append((at, " ".join(text_content(anchor).split())))
     if ref is None:
         return None
     signature = _signature(text)

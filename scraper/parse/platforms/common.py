@@ -19,6 +19,7 @@ from scraper.parse.dates import is_date_mismatch, parse_datetime_iso, parse_show
 from scraper.parse.entities import extract_entities
 from scraper.parse.html import Element, PageContext
 from scraper.parse.text import TextPost
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = [
@@ -263,7 +264,7 @@ def time_element_date(element: Element, lang: str | None) -> tuple[str | None, s
     time = next(element.iter("time"), None)
     if time is None:
         return None, None
-    shown = " ".join(time.text_content().split()) or None
+    shown = " ".join(text_content(time).split()) or None
     date = read_shown_date(shown, lang)[0] if shown else None
     if date is None:
         machine = attr(time, "datetime")

@@ -37,6 +37,7 @@ from scraper.parse.platforms.common import (
     read_shown_date,
     split_url,
 )
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = ["URLS", "FacebookDetector", "parse_url", "post_url"]
@@ -171,17 +172,17 @@ def _byline(quote: Element, page: PageContext) -> dict[str, str | None]:
     found: dict[str, str | None] = {"name": None, "handle": None, "date": None, "shown": None}
     author = anchors[author_at] if author_at is not None else None
     if author is not None and author_at is not None:
-        found["name"] = " ".join(author.text_content().split()) or None
+        found["name"] = " ".join(text_content(author).split()) or None
         found["handle"] = _profile_handle(author.get("href") or "")
         date_links = [anchors[i] for i in range(author_at + 1, len(anchors)) if refs[i]]
-        shown = " ".join(date_links[-1].text_content().split()) if date_links else author.tail
+        shown = " ".join(text_content(date_links[-1]).split()) if date_links else author.tail
         found["date"], found["shown"] = read_shown_date(shown, page.lang)
         if found["date"] is None:
             found["shown"] = None
     paragraphs = [p for p in quote.iter("p") if author is None or author not in p.iter("a")]
     text = "\n".join(t for p in paragraphs if (t := element_text(p)[0].strip()))
     if not text and author_at and refs[0] is not None:
-        text = " ".join(anchors[0].text_content().split())  # a video's title
+        text = " ".join(text_content(anchors[0]).split())  # a video's title
     found["text"] = text or None
     return found
 

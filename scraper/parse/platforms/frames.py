@@ -15,6 +15,7 @@ from scraper.model import Post
 from scraper.parse import post_urls  # the module: post_urls imports this package too
 from scraper.parse.html import Element
 from scraper.parse.platforms.common import attr, classes, embed_sources, make_post
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = ["FRAME_MARKERS", "FRAME_TAGS", "detect_frame", "detect_wp_embed"]
@@ -73,7 +74,7 @@ def detect_wp_embed(element: Element) -> Post | None:
             wrapper = inner
     if wrapper is None:
         return None
-    url = " ".join(wrapper.text_content().split())
+    url = " ".join(text_content(wrapper).split())
     if not url:
         anchor = next(wrapper.iter("a"), None)
         url = (attr(anchor, "href") or "") if anchor is not None else ""

@@ -37,6 +37,7 @@ from scraper.parse.platforms.common import (
     split_url,
     time_element_date,
 )
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = ["URLS", "InstagramDetector", "parse_url", "post_url"]
@@ -85,7 +86,7 @@ def _display_name(byline: Element, text: str, handle_at: int) -> str | None:
     for anchor in byline.iter("a"):
         href = anchor.get("href") or ""
         if "instagr" in href and _ref(href) is None:
-            name = " ".join(anchor.text_content().split())
+            name = " ".join(text_content(anchor).split())
             if name:
                 return name
     before = text[:handle_at].strip()

@@ -30,6 +30,7 @@ from scraper.parse.platforms.common import (
     make_post,
     split_url,
 )
+from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = ["URLS", "RedditDetector", "parse_url", "post_url"]
@@ -117,7 +118,7 @@ def _parse_embed(element: Element, page: PageContext) -> Post | None:
             ref = found
             # A post's link shows its title; a comment's shows only "Comment".
             if found.post_id.startswith("t3_"):
-                title = " ".join(anchor.text_content().split())
+                title = " ".join(text_content(anchor).split())
         elif found is None and len(segments) == 2 and segments[0] in ("user", "u"):
             author = author or segments[1]
         elif found is None and len(segments) == 2 and segments[0] == "r":
