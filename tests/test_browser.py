@@ -35,7 +35,6 @@ CONSOLE_RE = re.compile(r'INFO:CONSOLE[^\]]*\] "(.*)", source: (\S*)')
 VEGA_WARNING = re.compile(r"^WARN ")
 
 
-
 def render(url: str, profile: Path) -> tuple[str, list[str]]:
     """The DOM of ``url`` after its scripts ran, and the console lines that are not vega's."""
     assert CHROMIUM is not None
