@@ -163,6 +163,11 @@ WHERE u.status <> 'pending'
 GROUP BY u.hops
 """,
     **LIVENESS_VIEWS,
+    # Computed per run (scraper.store.summaries), from the liveness views' own SQL.
+    "link_rot_by_year": """
+SELECT year, links_checked, links_dead, share_dead
+FROM summary_link_rot
+""",
 }
 
 

@@ -281,6 +281,10 @@ TABLES: dict[str, TableSpec] = {
         },
         pk="host",
     ),
+    "summary_link_rot": TableSpec(
+        columns={"year": str, "links_checked": int, "links_dead": int, "share_dead": float},
+        pk="rowid",
+    ),
     "runs": TableSpec(
         # in the order the migrations add them: counts that came later follow `message`
         columns={
@@ -408,6 +412,9 @@ SPEED_TABLES_0007 = (
 )""",
     """CREATE TABLE IF NOT EXISTS summary_target_domains (
   domain TEXT, links INTEGER, post_links INTEGER, urls INTEGER, posts INTEGER, articles INTEGER
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_link_rot (
+  year TEXT, links_checked INTEGER, links_dead INTEGER, share_dead REAL
 )""",
     """CREATE TABLE IF NOT EXISTS summary_shortener_hosts (
   host TEXT PRIMARY KEY, urls INTEGER, resolved INTEGER, failed INTEGER, blocked INTEGER,

@@ -3,8 +3,8 @@
 At a million links, counting citations per account or links per target domain takes
 seconds; Datasette's pages must answer in well under one. Each ``summary_*`` table holds
 the rows of one reporting view (:mod:`scraper.views` reads them); :func:`refresh_summaries`
-recomputes them all in one transaction at the end of each ``scraper run`` and each
-``scraper resolve`` of the database, so a reader sees the previous summaries until the new
+recomputes them all in one transaction at the end of each ``scraper run``, ``scraper
+resolve`` and ``scraper check`` of the database, so a reader sees the previous summaries until the new
 ones are committed, never a half-built table. The tables themselves are created by
 migration ``0007_datasette_speed`` (:mod:`scraper.store.schema`).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from scraper.liveness_views import LIVENESS_VIEWS
 from scraper.store.transaction import write_transaction
 
 # A link's target: where it finally went, else the first non-shortener URL, else itself.
@@ -134,6 +135,9 @@ FROM urls u
 WHERE u.is_shortener = 1
 GROUP BY u.host
 """,
+    # Link rot by the citing article's year: the liveness views' own SQL, computed per run
+    # (over every distinct article and link, it takes seconds at a million links).
+    "summary_link_rot": f"SELECT * FROM ({LIVENESS_VIEWS['link_rot_by_year'].strip()})",
 }
 
 
