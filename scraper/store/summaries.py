@@ -4,8 +4,8 @@ At a million links, counting citations per account or links per target domain ta
 seconds; Datasette's pages must answer in well under one. Each ``summary_*`` table holds
 the rows of one reporting view (:mod:`scraper.views` reads them); :func:`refresh_summaries`
 recomputes them all in one transaction at the end of each ``scraper run``, ``scraper
-resolve`` and ``scraper check`` of the database, so a reader sees the previous summaries until the new
-ones are committed, never a half-built table. The tables themselves are created by
+resolve`` and ``scraper check`` of the database, so a reader sees the previous summaries
+until the new ones are committed, never a half-built table. The tables themselves are created by
 migration ``0007_datasette_speed`` (:mod:`scraper.store.schema`).
 """
 
