@@ -241,6 +241,7 @@ def resolve(
 
     from scraper.resolve.batch import resolve_urls
     from scraper.run import resolve_into_db
+    from scraper.store import refresh_summaries
 
     config = get_config(config_path, db_path)
 
@@ -252,6 +253,7 @@ def resolve(
         return
     with locked_database(config.database.path) as db:
         results = resolve_into_db(db, config, retry_failed=retry_failed, on_result=emit)
+        refresh_summaries(db)
     click.echo(f"scraper resolve: {len(results)} URLs", err=True)
 
 
@@ -271,12 +273,14 @@ def check(config_path: str | None, db_path: str | None, check_all: bool) -> None
     import asyncio
 
     from scraper.checking import CheckOptions, check_due
+    from scraper.store import refresh_summaries
 
     config = get_config(config_path, db_path)
     if not Path(config.database.path).exists():
         fail(f"no database at {config.database.path}; run `scraper run` first", EXIT_USAGE)
     with locked_database(config.database.path) as db:
         summary = asyncio.run(check_due(db, config, CheckOptions(check_all=check_all)))
+        refresh_summaries(db)
     click.echo(f"scraper check: {summary.line()}", err=True)
 
 

@@ -112,9 +112,7 @@ class RunCounts:
             f"skipped {self.skipped}, errors {self.errors}",
         ]
         if self.records_read or self.records_corrupt:
-            parts.append(
-                f"warc: records read {self.records_read}, corrupt {self.records_corrupt}"
-            )
+            parts.append(f"warc: records read {self.records_read}, corrupt {self.records_corrupt}")
         if self.check:
             parts.append(f"check: {self.check}")
         return "; ".join(parts)

@@ -288,6 +288,7 @@ def run_batch(
                     sleep=sleep,
                     client=client,
                 )
+            store.refresh_summaries(db)
             status = "completed"
         except KeyboardInterrupt:
             status = "interrupted"

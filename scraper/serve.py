@@ -1,10 +1,8 @@
-"""Open the citations database in Datasette, with the metadata shipped in this package.
+"""Open the citations database in Datasette, with the project's plugin.
 
-Datasette keys a database's metadata by the file's stem, and the packaged file describes
-``citations`` (``data/citations.db``). :func:`metadata_for` renames that key, and the
-links in the descriptions, for any other file name, so ``scraper serve --db other.db``
-explains itself just the same. Plain ``datasette data/citations.db -m <metadata_path()>``
-works as long as the file is called ``citations.db``.
+The descriptions, canned queries and dashboard come from :mod:`scraper.datasette_plugin`'s
+metadata hook, for any file name; plain ``datasette news.db`` shows the same once the
+package is installed (the plugin is registered through the ``datasette`` entry point).
 
 Needs the ``datasette`` extra: importing this module raises ``ImportError`` without it.
 """
@@ -12,82 +10,22 @@ Needs the ``datasette`` extra: importing this module raises ``ImportError`` with
 from __future__ import annotations
 
 import asyncio
-import copy
-import json
 import logging
 import os
 import socket
 import sys
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import uvicorn
-import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
-from datasette.utils import tilde_encode
 
 from scraper import datasette_plugin
-from scraper.store import open_database
+from scraper.datasette_config import load_metadata
+from scraper.store import open_database, refresh_summaries
 from scraper.views import ensure_views
 
 log = logging.getLogger(__name__)
-
-METADATA_FILE = "datasette_metadata.yml"
-# The database name the packaged metadata is written for (data/citations.db).
-PACKAGED_DATABASE = "citations"
-DESCRIPTION_KEYS = ("description_html", "description")
-
-
-def metadata_path() -> Path:
-    """The path of the packaged metadata file, for ``datasette -m``."""
-    return Path(str(resources.files("scraper") / METADATA_FILE))
-
-
-def load_metadata(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a Datasette metadata file (YAML or JSON); the packaged one by default.
-
-    Raises ``ValueError`` naming the file when it cannot be read or is not a mapping.
-    """
-    source = Path(path) if path is not None else metadata_path()
-    try:
-        text = source.read_text(encoding="utf-8")
-        # As Datasette does: JSON first (not all JSON is YAML), then YAML.
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ValueError(f"cannot read Datasette metadata {source}: {error}") from error
-    if not isinstance(data, dict):
-        raise ValueError(f"Datasette metadata {source} is not a mapping of keys to values")
-    return data
-
-
-def metadata_for(db_name: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``metadata`` (the packaged metadata by default) for a database named ``db_name``.
-
-    The ``citations`` entry under ``databases`` becomes ``db_name``, and description links
-    of the form ``href="citations/...`` point at ``db_name`` instead. The input is not
-    modified; metadata with no ``citations`` entry comes back unchanged.
-    """
-    data = copy.deepcopy(metadata if metadata is not None else load_metadata())
-    databases = data.get("databases")
-    if db_name == PACKAGED_DATABASE or not isinstance(databases, dict):
-        return data
-    if PACKAGED_DATABASE not in databases:
-        return data
-    data["databases"] = {
-        (db_name if name == PACKAGED_DATABASE else name): value for name, value in databases.items()
-    }
-    old_link = f'href="{PACKAGED_DATABASE}/'
-    new_link = f'href="{tilde_encode(db_name)}/'
-    for holder in (data, data["databases"][db_name]):
-        for key in DESCRIPTION_KEYS:
-            if isinstance(holder.get(key), str):
-                holder[key] = holder[key].replace(old_link, new_link)
-    return data
 
 
 def register_plugin() -> None:
@@ -97,7 +35,10 @@ def register_plugin() -> None:
 
 
 def build_datasette(db_path: str | Path, metadata_path: str | Path | None = None) -> Datasette:
-    """A Datasette instance for the database at ``db_path``, with the project's metadata.
+    """A Datasette instance for the database at ``db_path``, with the project's plugin.
+
+    ``metadata_path`` names an extra Datasette metadata file (its keys win over the
+    plugin's); the project's own metadata needs none.
 
     A writable database is first brought up to the current schema and views (a no-op when
     it is already there), so canned queries work on a database made by an older version.
@@ -111,13 +52,17 @@ def build_datasette(db_path: str | Path, metadata_path: str | Path | None = None
         db = open_database(path)
         try:
             ensure_views(db)
+            refresh_summaries(db)  # what was stored since the last run shows too
         finally:
             db.close()
     else:  # a read-only copy (an archive, a published file) is served as it is
         log.warning("%s is read-only: serving it without upgrading its schema", path)
-    metadata = metadata_for(path.stem, load_metadata(metadata_path))
+    metadata = load_metadata(metadata_path) if metadata_path is not None else {}
     register_plugin()
-    return Datasette([str(path)], metadata=metadata)
+    # Facet suggestions try every column of a page against a million rows (50 ms each);
+    # the facets the metadata names still show. Plain `datasette` can do the same with
+    # `--setting suggest_facets off`.
+    return Datasette([str(path)], metadata=metadata, settings={"suggest_facets": False})
 
 
 def database_name(datasette: Datasette) -> str:

@@ -3,7 +3,9 @@
 Each view answers one question a reader asks of the citations: who is cited most, where
 the posts' links really go, which links are dead. They are plain SQL over the tables that
 :mod:`scraper.store` declares, so they work in the ``sqlite3`` shell, in Datasette and in
-any other SQLite client, with no functions registered by this package.
+any other SQLite client, with no functions registered by this package. The aggregates too
+slow to compute per page at a million links read the ``summary_*`` tables, which each run
+refreshes (:func:`scraper.store.summaries.refresh_summaries`); the others are live.
 
 :func:`ensure_views` drops and recreates them, so a newer version of the SQL always
 replaces an older one; views hold no data, so this loses nothing.
@@ -15,73 +17,62 @@ from sqlite_utils import Database
 
 from scraper.liveness_views import LIVENESS_VIEWS
 
-# A link's target: where it finally went, else the first non-shortener URL, else itself
-# (still pending, or failed before the first hop).
-TARGET_SQL = "COALESCE(u.final_url, u.expanded_url, u.url)"
-
-# The host of `target` (lower-cased, no scheme, port, path, query or fragment, no "www.")
-# in plain SQL, so the view needs no Python function registered on the connection.
-_DOMAIN_STEPS = """
-stripped AS (
-  SELECT *,
-    CASE WHEN instr(target, '://') > 0
-      THEN substr(target, instr(target, '://') + 3) ELSE target END AS rest
-  FROM targets
-),
-cut AS (
-  SELECT *, replace(replace(rest, '?', '/'), '#', '/') || '/' AS rest_slash FROM stripped
-),
-hosts AS (
-  SELECT *, substr(rest_slash, 1, instr(rest_slash, '/') - 1) AS hostport FROM cut
-),
-bare AS (
-  SELECT *,
-    CASE WHEN instr(hostport, '@') > 0
-      THEN substr(hostport, instr(hostport, '@') + 1) ELSE hostport END AS host_only
-  FROM hosts
-),
-domains AS (
-  SELECT *,
-    CASE
-      WHEN substr(host_only, 1, 1) = '[' THEN substr(host_only, 1, instr(host_only, ']'))
-      WHEN instr(host_only, ':') > 0 THEN substr(host_only, 1, instr(host_only, ':') - 1)
-      ELSE host_only
-    END AS host_noport
-  FROM bare
-)
-"""
-
+# No view has an ORDER BY: SQLite will not flatten a view with one into an aggregate, so
+# Datasette's count(*) and facets would compute the whole view first (seconds at a million
+# links). Datasette's pages sort by the metadata's `sort`; the canned queries order
+# themselves; so should any other query that cares about order.
 VIEWS: dict[str, str] = {
-    "most_cited_accounts": """
+    # One row per citation (DESIGN.md). Each joined column is a scalar subquery, not a
+    # join: SQLite computes only the columns a query uses, so Datasette's count(*) and a
+    # facet on `kind` read the citations alone (a join would be looked up 400,000 times).
+    "cited_posts": """
 SELECT
-  acc.id AS account_id,
-  acc.platform,
-  acc.handle,
-  acc.display_name,
-  count(*) AS citations,
-  count(DISTINCT c.post_id) AS posts,
-  count(DISTINCT c.article_id) AS articles,
-  min(COALESCE(p.date, substr(p.posted_at, 1, 10))) AS first_post_date,
-  max(COALESCE(p.date, substr(p.posted_at, 1, 10))) AS last_post_date
+  c.article_id,
+  (SELECT a.url FROM articles a WHERE a.id = c.article_id) AS article_url,
+  (SELECT a.title FROM articles a WHERE a.id = c.article_id) AS article_title,
+  (SELECT a.published FROM articles a WHERE a.id = c.article_id) AS article_published,
+  (SELECT p.platform FROM posts p WHERE p.id = c.post_id) AS platform,
+  (
+    SELECT acc.handle FROM posts p JOIN accounts acc ON acc.id = p.account_id
+    WHERE p.id = c.post_id
+  ) AS handle,
+  (
+    SELECT acc.display_name FROM posts p JOIN accounts acc ON acc.id = p.account_id
+    WHERE p.id = c.post_id
+  ) AS display_name,
+  c.post_id,
+  (SELECT p.url FROM posts p WHERE p.id = c.post_id) AS post_url,
+  (SELECT p.date FROM posts p WHERE p.id = c.post_id) AS date,
+  (SELECT p.date_text FROM posts p WHERE p.id = c.post_id) AS date_text,
+  (SELECT p.posted_at FROM posts p WHERE p.id = c.post_id) AS posted_at,
+  (SELECT p.text FROM posts p WHERE p.id = c.post_id) AS text,
+  c.kind,
+  c.position,
+  (
+    SELECT group_concat(target, ' ')
+    FROM (
+      SELECT target FROM (
+        SELECT COALESCE(u.final_url, u.expanded_url, u.url) AS target,
+          l.article_id <> c.article_id AS elsewhere, l.position
+        FROM links l JOIN urls u ON u.id = l.url_id
+        WHERE l.post_id = c.post_id
+      )
+      GROUP BY target
+      ORDER BY min(elsewhere), min(position)
+    )
+  ) AS targets
 FROM citations c
-JOIN posts p ON p.id = c.post_id
-JOIN accounts acc ON acc.id = p.account_id
-GROUP BY acc.id
-ORDER BY citations DESC, articles DESC, lower(acc.handle)
 """,
-    # The day a post says it was made; when the page did not show a readable date, the day
-    # derived from the post's id (UTC). Citations of posts with neither have date NULL.
+    "most_cited_accounts": """
+SELECT account_id, platform, handle, display_name, citations, posts, articles,
+  first_post_date, last_post_date
+FROM summary_accounts
+""",
+    # summary_days: the day a post says it was made, else the day from its id (UTC); NULL
+    # when neither was readable (scraper.store.summaries).
     "citations_per_day": """
-SELECT
-  COALESCE(p.date, substr(p.posted_at, 1, 10)) AS date,
-  count(*) AS citations,
-  count(DISTINCT c.post_id) AS posts,
-  count(DISTINCT p.account_id) AS accounts,
-  count(DISTINCT c.article_id) AS articles
-FROM citations c
-JOIN posts p ON p.id = c.post_id
-GROUP BY 1
-ORDER BY 1
+SELECT date, citations, posts, accounts, articles
+FROM summary_days
 """,
     "posts_per_article": """
 SELECT
@@ -89,60 +80,23 @@ SELECT
   a.title,
   a.url,
   a.published,
-  (SELECT count(*) FROM citations c WHERE c.article_id = a.id) AS posts,
-  (
-    SELECT count(DISTINCT p.account_id)
-    FROM citations c JOIN posts p ON p.id = c.post_id
-    WHERE c.article_id = a.id
-  ) AS accounts,
-  (SELECT count(*) FROM links l WHERE l.article_id = a.id) AS links,
+  s.posts,
+  s.accounts,
+  s.links,
   a.error
-FROM articles a
-ORDER BY posts DESC, a.id
+FROM summary_articles s
+JOIN articles a ON a.id = s.article_id
 """,
-    # One row per (post, URL): the same post cited by two articles carries its links twice
-    # in `links`, once per article, but has one set of targets.
-    "post_targets": f"""
-SELECT
-  p.id AS post_id,
-  p.platform,
-  acc.handle,
-  COALESCE(p.date, substr(p.posted_at, 1, 10)) AS post_date,
-  p.url AS post_url,
-  u.id AS url_id,
-  u.url AS link_url,
-  u.host AS link_host,
-  u.is_shortener,
-  u.status,
-  u.expanded_url,
-  u.final_url,
-  u.final_status_code,
-  u.hops,
-  u.error_category,
-  {TARGET_SQL} AS target
-FROM links l
-JOIN posts p ON p.id = l.post_id
-JOIN urls u ON u.id = l.url_id
-LEFT JOIN accounts acc ON acc.id = p.account_id
-GROUP BY p.id, u.id
-ORDER BY p.id, min(l.article_id), min(l.position)
+    # One row per (post, URL), from summary_post_targets (scraper.store.summaries).
+    "post_targets": """
+SELECT post_id, platform, handle, post_date, post_url, url_id, link_url, link_host,
+  is_shortener, status, expanded_url, final_url, final_status_code, hops, error_category,
+  target
+FROM summary_post_targets
 """,
-    "top_target_domains": f"""
-WITH targets AS (
-  SELECT l.article_id, l.post_id, l.url_id, lower({TARGET_SQL}) AS target
-  FROM links l JOIN urls u ON u.id = l.url_id
-),
-{_DOMAIN_STEPS.strip()}
-SELECT
-  CASE WHEN host_noport LIKE 'www.%' THEN substr(host_noport, 5) ELSE host_noport END AS domain,
-  count(*) AS links,
-  count(post_id) AS post_links,
-  count(DISTINCT url_id) AS urls,
-  count(DISTINCT post_id) AS posts,
-  count(DISTINCT article_id) AS articles
-FROM domains
-GROUP BY 1
-ORDER BY links DESC, domain
+    "top_target_domains": """
+SELECT domain, links, post_links, urls, posts, articles
+FROM summary_target_domains
 """,
     # Failed or blocked resolutions, and chains that ended on an HTTP error page. `category`
     # is the resolver's error category, or the HTTP class of the final status.
@@ -170,22 +124,10 @@ SELECT
   (SELECT count(DISTINCT l.article_id) FROM links l WHERE l.url_id = u.id) AS articles
 FROM urls u
 WHERE u.status IN ('failed', 'blocked') OR u.final_status_code >= 400
-ORDER BY category, u.host, u.id
 """,
     "shorteners_by_host": """
-SELECT
-  u.host,
-  count(*) AS urls,
-  sum(u.status = 'resolved') AS resolved,
-  sum(u.status = 'failed') AS failed,
-  sum(u.status = 'blocked') AS blocked,
-  sum(u.status = 'pending') AS pending,
-  max(u.hops) AS max_hops,
-  (SELECT count(*) FROM links l JOIN urls lu ON lu.id = l.url_id WHERE lu.host = u.host) AS links
-FROM urls u
-WHERE u.is_shortener = 1
-GROUP BY u.host
-ORDER BY urls DESC, u.host
+SELECT host, urls, resolved, failed, blocked, pending, max_hops, links
+FROM summary_shortener_hosts
 """,
     # The post id carries a timestamp (UTC); the shown date is the embedder's local day, so
     # the store flags a mismatch only beyond what time zones explain. `days_off` is signed.
@@ -205,7 +147,6 @@ SELECT
 FROM posts p
 LEFT JOIN accounts acc ON acc.id = p.account_id
 WHERE p.date_mismatch = 1
-ORDER BY abs(julianday(p.date) - julianday(substr(p.posted_at, 1, 10))) DESC, p.id
 """,
     # Pending URLs have not been tried, so they say nothing about chain lengths. `hops`
     # counts the URLs requested, the link included (1 = it answered directly).
@@ -220,9 +161,13 @@ SELECT
 FROM urls u
 WHERE u.status <> 'pending'
 GROUP BY u.hops
-ORDER BY u.hops
 """,
     **LIVENESS_VIEWS,
+    # Computed per run (scraper.store.summaries), from the liveness views' own SQL.
+    "link_rot_by_year": """
+SELECT year, links_checked, links_dead, share_dead
+FROM summary_link_rot
+""",
 }
 
 

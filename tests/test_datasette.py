@@ -24,16 +24,11 @@ from datasette.app import Datasette
 from datasette.utils import parse_metadata
 from markupsafe import escape
 
+from scraper.datasette_config import build_metadata, load_metadata, metadata_path
 from scraper.datasette_plugin import post_url, render_cell
 from scraper.model import Article, Entity, Hop, Link, Post, Resolution
 from scraper.parse import parse_document
-from scraper.serve import (
-    build_datasette,
-    load_metadata,
-    metadata_for,
-    metadata_path,
-    register_plugin,
-)
+from scraper.serve import build_datasette, register_plugin
 from scraper.store import open_database, save_article, save_resolution
 from scraper.views import VIEWS, ensure_views
 
@@ -194,7 +189,7 @@ def user_tables(path: Path) -> dict[str, list[str]]:
             for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
                 "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts' "
-                "AND name NOT LIKE '%_fts_%'"
+                "AND name NOT LIKE '%_fts_%' AND name NOT LIKE 'posts_trigram%'"
             )
         ]
         return {
@@ -212,7 +207,7 @@ def test_packaged_metadata_loads_the_way_datasette_loads_it() -> None:
     assert metadata_path().is_file()
     parsed = parse_metadata(metadata_path().read_text(encoding="utf-8"))
     assert parsed == load_metadata()
-    assert parsed["databases"]["citations"]["title"]
+    assert parsed["database"]["title"]
 
 
 def test_metadata_files_in_json_or_bad_form(tmp_path: Path) -> None:
@@ -234,7 +229,7 @@ def test_metadata_files_in_json_or_bad_form(tmp_path: Path) -> None:
 
 def test_every_table_view_and_column_is_described(db_path: Path) -> None:
     """Each table and view of a real database, and each of its columns, has a description."""
-    described = load_metadata()["databases"]["citations"]["tables"]
+    described = load_metadata()["database"]["tables"]
     for name, columns in user_tables(db_path).items():
         assert name in described, f"no metadata for {name}"
         assert described[name].get("description"), f"no description for {name}"
@@ -248,7 +243,7 @@ def test_every_table_view_and_column_is_described(db_path: Path) -> None:
 def test_metadata_names_only_real_tables_and_columns(db_path: Path) -> None:
     """No metadata entry, sort, facet or label names a table or column that does not exist."""
     tables = user_tables(db_path)
-    described = load_metadata()["databases"]["citations"]["tables"]
+    described = load_metadata()["database"]["tables"]
     for name, entry in described.items():
         assert name in tables, f"metadata for missing table {name}"
         columns = set(tables[name])
@@ -260,16 +255,20 @@ def test_metadata_names_only_real_tables_and_columns(db_path: Path) -> None:
         assert {n for n in named if n} <= columns, name
 
 
-def test_metadata_for_renames_the_database_and_its_links() -> None:
-    """metadata_for moves the citations entry and its description links to another name."""
-    metadata = metadata_for("my news")
-    assert "citations" not in metadata["databases"]
+def test_build_metadata_points_links_at_each_database() -> None:
+    """Each database of ours gets the template, its links pointing at its own pages."""
+    template = load_metadata()
+    metadata = build_metadata(
+        template, {"my news": ("/my+news", "/-/dashboards/my%20news", {"posts"})}
+    )
     entry = metadata["databases"]["my news"]
-    # Datasette's route for "my news" is "my+news" (its tilde encoding).
-    assert 'href="my+news/most-cited-accounts"' in entry["description_html"]
-    assert 'href="citations/' not in entry["description_html"]
-    assert 'href="my+news/most-cited-accounts"' in metadata["description_html"]
-    assert load_metadata()["databases"]["citations"]  # the packaged copy is untouched
+    assert 'href="/my+news/most-cited-accounts"' in entry["description_html"]
+    assert 'href="/-/dashboards/my%20news"' in entry["description_html"]
+    assert "{db}" not in str(metadata) and "{dashboard}" not in str(metadata)
+    assert 'href="/my+news/most-cited-accounts"' in metadata["description_html"]
+    dashboard = metadata["plugins"]["datasette-dashboards"]["my news"]
+    assert {chart["db"] for chart in dashboard["charts"].values()} == {"my news"}
+    assert "{db}" in template["database"]["description_html"]  # the template is untouched
 
 
 # --- Datasette over the JSON API ---------------------------------------------------------
@@ -284,9 +283,10 @@ async def test_database_lists_every_table_and_view_with_its_description(
     listed = {t["name"] for t in data["tables"] if not t["hidden"]} | {
         v["name"] for v in data["views"]
     }
-    expected = set(user_tables(db_path)) - {"_sqlite_migrations"}
-    assert listed == expected
     served = (await get_json(ds, "/-/metadata.json"))["databases"]["citations"]["tables"]
+    hidden = {name for name, entry in served.items() if entry.get("hidden")}
+    expected = set(user_tables(db_path)) - {"_sqlite_migrations"}
+    assert listed == expected - hidden
     for name in sorted(expected):
         description = served[name]["description"]
         page = await ds.client.get(f"/citations/{name}?_nosuggest=1")
@@ -302,7 +302,8 @@ async def test_first_page_says_what_it_is_and_links_the_most_cited_accounts(
     for path in ("/", "/citations"):
         page = await ds.client.get(path)
         assert "Which social posts" in page.text or "One row per thing" in page.text
-        assert 'href="citations/most-cited-accounts"' in page.text
+        assert 'href="/citations/most-cited-accounts"' in page.text
+        assert 'href="/-/dashboards/citations"' in page.text
     listed = await get_json(ds, "/citations.json")
     titles = {q["name"]: q["title"] for q in listed["queries"]}
     assert titles["most-cited-accounts"] == "Most-cited accounts"
@@ -541,7 +542,7 @@ async def test_canned_query_returns_the_expected_rows(ds: Datasette, query: str)
 async def test_every_canned_query_is_tested(ds: Datasette) -> None:
     """The metadata has no canned query these tests do not run."""
     listed = {q["name"] for q in (await get_json(ds, "/citations.json"))["queries"]}
-    assert listed == set(EXPECTED_QUERIES) | {"articles-citing-handle"}
+    assert listed == set(EXPECTED_QUERIES) | {"articles-citing-handle", "search-posts"}
 
 
 @on_module_loop
@@ -592,14 +593,21 @@ async def test_handles_link_to_profiles_and_post_ids_to_posts(ds: Datasette) -> 
 
 
 @on_module_loop
-async def test_plugin_leaves_other_databases_alone(db_path: Path) -> None:
-    """Without the metadata switch, handles render as plain text."""
+async def test_plugin_leaves_other_databases_alone(tmp_path: Path) -> None:
+    """A database without our schema gets no metadata, queries, dashboard or @handles."""
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, platform TEXT, handle TEXT)")
+    conn.execute("INSERT INTO accounts VALUES (1, 'twitter', 'RiverWatch')")
+    conn.commit()
+    conn.close()
     register_plugin()
-    plain = Datasette([str(db_path)])
+    plain = Datasette([str(other)])
     await plain.invoke_startup()
-    page = (await plain.client.get("/citations/accounts")).text
-    assert "@RiverWatch" not in page
-    assert ">RiverWatch<" in page
+    page = (await plain.client.get("/other/accounts")).text
+    assert "RiverWatch" in page and "@RiverWatch" not in page
+    assert (await get_json(plain, "/other.json"))["queries"] == []
+    assert (await get_json(plain, "/-/metadata.json")) == {}
 
 
 def test_render_cell_escapes_and_ignores_unknown_platforms() -> None:
@@ -701,7 +709,8 @@ async def test_any_database_file_name_gets_the_metadata(tmp_path: Path) -> None:
     page = (await datasette.client.get("/news+room")).text
     link = re.search(r'href="([^"]*most-cited-accounts)"', page)
     assert link is not None
-    rows = await get_json(datasette, f"/{link.group(1)}.json?_shape=array")
+    assert link.group(1) == "/news+room/most-cited-accounts"
+    rows = await get_json(datasette, f"{link.group(1)}.json?_shape=array")
     assert [r["handle"] for r in rows] == ["RiverWatch", "MayorJane"]
 
 
@@ -757,3 +766,38 @@ def test_serve_prints_a_url_that_answers_and_stops_on_ctrl_c(db_path: Path) -> N
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_every_description_is_whole() -> None:
+    """No description is cut short (in YAML, an unquoted " #" starts a comment)."""
+    tables = load_metadata()["database"]["tables"]
+    assert tables["entities"]["columns"]["value"].endswith("without its @, # or $.")
+    for name, entry in tables.items():
+        texts = [entry["description"], *(entry.get("columns") or {}).values()]
+        for text in texts:
+            assert str(text).rstrip().endswith((".", ")")), f"{name}: {text!r}"
+
+
+@on_module_loop
+async def test_post_row_page_shows_its_account_as_a_linked_handle(ds: Datasette) -> None:
+    """A post's own page shows @handle linking to the account's row, not a bare id."""
+    page = (await ds.client.get(f"/citations/posts/twitter~3A{P1}")).text
+    match = re.search(r'<a href="(/citations/accounts/\d+)">@RiverWatch</a>', page)
+    assert match, page[:3000]
+    account = await ds.client.get(match.group(1) + ".json?_shape=array")
+    assert account.json()[0]["handle"] == "RiverWatch"
+
+
+def test_link_rot_chart_appears_only_with_its_view() -> None:
+    """The dashboard's link-rot chart needs the link_rot_by_year view; its row closes up."""
+    template = load_metadata()
+    names = {"posts", "citations_per_day"}
+    urls = ("/n", "/-/dashboards/n")
+    without = build_metadata(template, {"n": (*urls, names)})
+    dashboard = without["plugins"]["datasette-dashboards"]["n"]
+    assert "link-rot-by-year" not in dashboard["charts"]
+    assert ["failures-by-category", "failures-by-category"] in dashboard["layout"]
+    with_view = build_metadata(template, {"n": (*urls, names | {"link_rot_by_year"})})
+    charts = with_view["plugins"]["datasette-dashboards"]["n"]["charts"]
+    assert charts["link-rot-by-year"]["db"] == "n"
+    assert "requires" not in charts["link-rot-by-year"]

@@ -31,7 +31,7 @@ from scraper.config import (
 from scraper.lock import RunLock
 from scraper.net.guard import StaticDnsResolver
 from scraper.run import RunOptions, run_batch
-from scraper.store import open_database
+from scraper.store import open_database, refresh_summaries
 
 TWEET_ID = "1159518138349498368"
 DID = "did:plc:someoneexample"
@@ -111,7 +111,7 @@ class World:
     def check(self, at: datetime, options: CheckOptions | None = None) -> CheckSummary:
         db = open_database(self.db_path, writable=True)
         try:
-            return asyncio.run(
+            summary = asyncio.run(
                 check_due(
                     db,
                     self.config,
@@ -121,6 +121,8 @@ class World:
                     now=lambda: at,
                 )
             )
+            refresh_summaries(db)  # as `scraper check` does: link_rot_by_year is a summary
+            return summary
         finally:
             db.close()
 

@@ -147,6 +147,7 @@ def test_ensure_schema_is_idempotent(tmp_path: Path) -> None:
         ("0004_change_counts",),
         ("0005_warc",),
         ("0006_liveness",),
+        ("0007_datasette_speed",),
         ("0008_parse_warnings",),
     ]
     again.close()
@@ -529,6 +530,7 @@ def test_old_database_is_migrated(tmp_path: Path) -> None:
         ("0004_change_counts",),
         ("0005_warc",),
         ("0006_liveness",),
+        ("0007_datasette_speed",),
         ("0008_parse_warnings",),
     ]
     assert "listed_unchanged" in db.table("runs").columns_dict

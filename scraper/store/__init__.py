@@ -23,6 +23,7 @@ from scraper.store.articles import (
 )
 from scraper.store.runs import collect_stats, finish_run, start_run
 from scraper.store.schema import ensure_schema, open_database
+from scraper.store.summaries import refresh_summaries
 from scraper.store.transaction import write_transaction
 from scraper.store.urls import failed_backoff, save_resolution, select_urls_to_resolve
 from scraper.store.warcs import WarcFile, find_warc_file, save_warc_file
@@ -40,6 +41,7 @@ __all__ = [
     "get_article_state",
     "is_unchanged",
     "open_database",
+    "refresh_summaries",
     "save_article",
     "save_failed_article",
     "save_not_modified",

@@ -21,6 +21,7 @@ from sqlite_utils.migrations import Migrations
 
 from scraper.errors import ScraperError
 from scraper.store import schema_0001
+from scraper.store.summaries import refresh_summaries
 from scraper.views import ensure_views
 
 BUSY_TIMEOUT_MS = 5000
@@ -217,6 +218,78 @@ TABLES: dict[str, TableSpec] = {
         pk=("post_id", "kind", "start"),
         foreign_keys=(("post_id", "posts", "id"),),
     ),
+    # Summary tables (scraper.store.summaries): refreshed by each run, read by the views.
+    "summary_accounts": TableSpec(
+        columns={
+            "account_id": int,
+            "platform": str,
+            "handle": str,
+            "display_name": str,
+            "citations": int,
+            "posts": int,
+            "articles": int,
+            "first_post_date": str,
+            "last_post_date": str,
+        },
+        pk="account_id",
+    ),
+    "summary_days": TableSpec(
+        columns={"date": str, "citations": int, "posts": int, "accounts": int, "articles": int},
+        pk="rowid",
+    ),
+    "summary_articles": TableSpec(
+        columns={"article_id": int, "posts": int, "accounts": int, "links": int},
+        pk="article_id",
+    ),
+    "summary_post_targets": TableSpec(
+        columns={
+            "post_id": str,
+            "platform": str,
+            "handle": str,
+            "post_date": str,
+            "post_url": str,
+            "url_id": int,
+            "link_url": str,
+            "link_host": str,
+            "is_shortener": int,
+            "status": str,
+            "expanded_url": str,
+            "final_url": str,
+            "final_status_code": int,
+            "hops": int,
+            "error_category": str,
+            "target": str,
+        },
+        pk=("post_id", "url_id"),
+    ),
+    "summary_target_domains": TableSpec(
+        columns={
+            "domain": str,
+            "links": int,
+            "post_links": int,
+            "urls": int,
+            "posts": int,
+            "articles": int,
+        },
+        pk="rowid",
+    ),
+    "summary_shortener_hosts": TableSpec(
+        columns={
+            "host": str,
+            "urls": int,
+            "resolved": int,
+            "failed": int,
+            "blocked": int,
+            "pending": int,
+            "max_hops": int,
+            "links": int,
+        },
+        pk="host",
+    ),
+    "summary_link_rot": TableSpec(
+        columns={"year": str, "links_checked": int, "links_dead": int, "share_dead": float},
+        pk="rowid",
+    ),
     "runs": TableSpec(
         # in the order the migrations add them: counts that came later follow `message`
         columns={
@@ -357,6 +430,101 @@ def _liveness(db: Database) -> None:
           AND NOT EXISTS (SELECT 1 FROM url_checks WHERE url_checks.url_id = urls.id)
         """
     )
+
+
+# 0007, frozen: the summary tables as they were first made, and the indexes that keep
+# Datasette's pages (sort, count, facets) fast at a million links.
+SPEED_TABLES_0007 = (
+    """CREATE TABLE IF NOT EXISTS summary_accounts (
+  account_id INTEGER PRIMARY KEY, platform TEXT, handle TEXT, display_name TEXT,
+  citations INTEGER, posts INTEGER, articles INTEGER, first_post_date TEXT, last_post_date TEXT
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_days (
+  date TEXT, citations INTEGER, posts INTEGER, accounts INTEGER, articles INTEGER
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_articles (
+  article_id INTEGER PRIMARY KEY, posts INTEGER, accounts INTEGER, links INTEGER
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_post_targets (
+  post_id TEXT, platform TEXT, handle TEXT, post_date TEXT, post_url TEXT, url_id INTEGER,
+  link_url TEXT, link_host TEXT, is_shortener INTEGER, status TEXT, expanded_url TEXT,
+  final_url TEXT, final_status_code INTEGER, hops INTEGER, error_category TEXT, target TEXT,
+  PRIMARY KEY (post_id, url_id)
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_target_domains (
+  domain TEXT, links INTEGER, post_links INTEGER, urls INTEGER, posts INTEGER, articles INTEGER
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_link_rot (
+  year TEXT, links_checked INTEGER, links_dead INTEGER, share_dead REAL
+)""",
+    """CREATE TABLE IF NOT EXISTS summary_shortener_hosts (
+  host TEXT PRIMARY KEY, urls INTEGER, resolved INTEGER, failed INTEGER, blocked INTEGER,
+  pending INTEGER, max_hops INTEGER, links INTEGER
+)""",
+)
+SPEED_INDEXES_0007 = (
+    "CREATE INDEX IF NOT EXISTS idx_summary_accounts_rank"
+    " ON summary_accounts (citations DESC, articles DESC, lower(handle))",
+    "CREATE INDEX IF NOT EXISTS idx_summary_accounts_platform ON summary_accounts (platform)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_days_date ON summary_days (date)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_articles_posts"
+    " ON summary_articles (posts DESC, article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_post_targets_status ON summary_post_targets (status)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_post_targets_error"
+    " ON summary_post_targets (error_category)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_post_targets_host ON summary_post_targets (link_host)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_post_targets_platform"
+    " ON summary_post_targets (platform)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_target_domains_links"
+    " ON summary_target_domains (links DESC, domain)",
+    "CREATE INDEX IF NOT EXISTS idx_summary_shortener_hosts_urls"
+    " ON summary_shortener_hosts (urls DESC, host)",
+    "CREATE INDEX IF NOT EXISTS idx_citations_article_position ON citations (article_id, position)",
+    "CREATE INDEX IF NOT EXISTS idx_links_post_url ON links (post_id, url_id)",
+    # Facets of the table pages (Datasette counts each facet over the whole table).
+    "CREATE INDEX IF NOT EXISTS idx_posts_date_mismatch ON posts (date_mismatch)",
+    "CREATE INDEX IF NOT EXISTS idx_posts_platform ON posts (platform)",
+    "CREATE INDEX IF NOT EXISTS idx_posts_lang ON posts (lang)",
+    "CREATE INDEX IF NOT EXISTS idx_citations_kind ON citations (kind)",
+    "CREATE INDEX IF NOT EXISTS idx_articles_content_type ON articles (content_type)",
+    "CREATE INDEX IF NOT EXISTS idx_articles_http_status ON articles (http_status)",
+    "CREATE INDEX IF NOT EXISTS idx_links_context ON links (context)",
+    "CREATE INDEX IF NOT EXISTS idx_redirects_via ON redirects (via)",
+    "CREATE INDEX IF NOT EXISTS idx_redirects_status_code ON redirects (status_code)",
+    "CREATE INDEX IF NOT EXISTS idx_urls_hops ON urls (hops, status, is_shortener)",
+    "CREATE INDEX IF NOT EXISTS idx_urls_final_status ON urls (final_status_code)",
+    "CREATE INDEX IF NOT EXISTS idx_urls_error_category ON urls (error_category)",
+    "CREATE INDEX IF NOT EXISTS idx_urls_shortener_host ON urls (is_shortener, host, status)",
+)
+# A second full-text index of post text, by trigrams: substrings in Japanese and Chinese
+# (no spaces between words) and anywhere else. posts_fts itself moves to the porter stemmer.
+TRIGRAM_0007 = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS posts_trigram USING fts5("
+    "text, content='posts', content_rowid='rowid', tokenize='trigram')",
+    """CREATE TRIGGER IF NOT EXISTS posts_trigram_ai AFTER INSERT ON posts BEGIN
+  INSERT INTO posts_trigram (rowid, text) VALUES (new.rowid, new.text);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS posts_trigram_ad AFTER DELETE ON posts BEGIN
+  INSERT INTO posts_trigram (posts_trigram, rowid, text) VALUES ('delete', old.rowid, old.text);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS posts_trigram_au AFTER UPDATE ON posts BEGIN
+  INSERT INTO posts_trigram (posts_trigram, rowid, text) VALUES ('delete', old.rowid, old.text);
+  INSERT INTO posts_trigram (rowid, text) VALUES (new.rowid, new.text);
+END""",
+    "INSERT INTO posts_trigram (posts_trigram) VALUES ('rebuild')",
+)
+
+
+@MIGRATIONS(name="0007_datasette_speed")
+def _datasette_speed(db: Database) -> None:
+    """Summary tables and indexes for Datasette at scale; search by stem, prefix, trigram."""
+    for statement in (*SPEED_TABLES_0007, *SPEED_INDEXES_0007, *TRIGRAM_0007):
+        db.execute(statement)
+    for table, searchable in {"posts": ["text"], "articles": ["title"]}.items():
+        db.table(table).enable_fts(
+            searchable, create_triggers=True, replace=True, tokenize="porter"
+        )
+    refresh_summaries(db)
 
 
 def _add_columns(db: Database, name: str, columns: dict[str, type]) -> None:
