@@ -62,18 +62,28 @@ async def _stdin_reader() -> asyncio.StreamReader:
     return reader
 
 
-async def _stdout_writer() -> asyncio.StreamWriter:
-    """stdout as an asyncio stream, with flow control (a slow parent pauses the writes)."""
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, sys.stdout
-    )
-    return asyncio.StreamWriter(transport, protocol, None, loop)
+class _StdoutLines:
+    """stdout for result lines, written on a thread: a slow parent blocks that thread only.
+
+    (asyncio's pipe writers need a protocol class asyncio does not document; a blocking
+    write in a worker thread gives the same back-pressure with public APIs.)
+    """
+
+    def __init__(self) -> None:
+        self.out = sys.stdout.buffer
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.out.flush()
+
+    async def write(self, data: bytes) -> None:
+        """Write ``data`` and flush it, off the event loop."""
+        await asyncio.to_thread(self._write, data)
 
 
 async def serve(config: ResolverConfig, reader: asyncio.StreamReader) -> None:
     """Resolve every URL read from ``reader`` and write each result to stdout."""
-    writer = await _stdout_writer()
+    writer = _StdoutLines()
     workers = PARKED_FACTOR * config.concurrency
     urls: asyncio.Queue[str | None] = asyncio.Queue()
 
@@ -94,9 +104,7 @@ async def serve(config: ResolverConfig, reader: asyncio.StreamReader) -> None:
         async with asyncio.TaskGroup() as group, contextlib.aclosing(stream):
             group.create_task(read())
             async for result in stream:
-                writer.write(resolution_to_wire(result))
-                await writer.drain()
-    writer.close()
+                await writer.write(resolution_to_wire(result))
 
 
 async def _main() -> None:
