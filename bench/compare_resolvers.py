@@ -51,8 +51,8 @@ TIMEOUT = world.TOOL_TIMEOUT
 DIAGNOSTIC_TIMEOUT = 15.0
 SCENARIOS = ((100, 0.02), (500, 0.1))  # (concurrency, latency)
 SWEEPS = {100: (25, 50, 100, 200), 500: (100, 200, 500)}
-TOOLS = ("ours", "ours-1", "aiohttp", "minet", "urlexpander")
-OURS = ("ours", "ours-1")
+TOOLS = ("ours", "aiohttp", "minet", "urlexpander")
+OURS = ("ours",)
 COMPETITORS = ("minet", "urlexpander")
 WARMUP_URLS = 50
 
@@ -137,7 +137,7 @@ def python_for(tool: str, competitors_python: str) -> str:
 
 def unavailable(tool: str, python: str) -> str | None:
     """Why ``tool`` cannot run under ``python`` (None when it can)."""
-    module = {"ours": "scraper.resolve", "ours-1": "scraper.resolve"}.get(tool, tool)
+    module = {"ours": "scraper.resolve"}.get(tool, tool)
     probe = subprocess.run(
         [python, "-c", f"import {module}"], capture_output=True, text=True, check=False
     )

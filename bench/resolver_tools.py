@@ -45,10 +45,8 @@ def _outcome(
     return {"url": url, "final_url": final, "status": status, "category": category, "t": done}
 
 
-def run_ours(
-    urls: list[str], workers: int, timeout: float, processes: int = 0
-) -> list[dict[str, Any]]:
-    """Our resolver, as ``scraper run`` uses it (``processes`` 0: one per core)."""
+def run_ours(urls: list[str], workers: int, timeout: float) -> list[dict[str, Any]]:
+    """Our resolver, as ``scraper run`` uses it (one process)."""
     import asyncio
 
     from scraper.config import ResolverConfig
@@ -60,7 +58,6 @@ def run_ours(
         per_host=workers,
         timeout=timeout,
         shorteners=list(world.SHORTENERS),
-        processes=processes,
     )
     outcomes = []
 
@@ -152,21 +149,14 @@ def run_urlexpander(urls: list[str], workers: int, timeout: float) -> list[dict[
     return outcomes
 
 
-def run_ours_one_process(urls: list[str], workers: int, timeout: float) -> list[dict[str, Any]]:
-    """Our resolver held to one process (``[resolver] processes = 1``)."""
-    return run_ours(urls, workers, timeout, processes=1)
-
-
 RUNNERS = {
     "ours": run_ours,
-    "ours-1": run_ours_one_process,
     "aiohttp": run_aiohttp,
     "minet": run_minet,
     "urlexpander": run_urlexpander,
 }
 DISTRIBUTIONS = {
     "ours": "scraper",
-    "ours-1": "scraper",
     "aiohttp": "aiohttp",
     "minet": "minet",
     "urlexpander": "urlexpander",
@@ -175,8 +165,7 @@ DISTRIBUTIONS = {
 
 # imported before the clock starts (compare_resolvers' "imports excluded")
 IMPORTS = {
-    "ours": ("scraper.resolve", "scraper.resolve.pool"),
-    "ours-1": ("scraper.resolve",),
+    "ours": ("scraper.resolve.batch",),
     "aiohttp": ("aiohttp",),
     "minet": ("minet.executors",),
     "urlexpander": ("tldextract", "urlexpander"),
@@ -214,24 +203,9 @@ def child_main(tool: str, workers: int, timeout: float, source: Path, target: Pa
         "cpu": cpu + helper_cpu - children_cpu,
         "version": version(DISTRIBUTIONS[tool]),
         "helper_rss_mb": helper_rss if helper_cpu > children_cpu else 0.0,
-        "helpers": _helpers_started(tool, workers, len(urls)),
+        "helpers": 0,  # ours resolves in one process since the home-made pool was removed
     }
     with target.open("w") as out:
         for outcome in outcomes:
             out.write(json.dumps(outcome) + "\n")
         out.write(json.dumps({"stats": stats}) + "\n")
-
-
-def _helpers_started(tool: str, workers: int, urls: int) -> int:
-    """How many worker processes the tool started (ours spreads large batches)."""
-    if tool != "ours":  # the competitors' interpreter may not have scraper at all
-        return 0
-    from scraper.config import ResolverConfig
-    from scraper.resolve.batch import POOL_MIN_URLS
-    from scraper.resolve.pool import pool_size
-
-    if urls < POOL_MIN_URLS:
-        return 0
-
-    processes = pool_size(ResolverConfig(concurrency=workers, per_host=workers))
-    return processes if processes > 1 else 0

@@ -8,6 +8,7 @@ never a silent default.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -20,6 +21,7 @@ from scraper.errors import ConfigError
 DEFAULT_USER_AGENT = (
     f"scraper/{__version__} (citation scraper; +https://github.com/scraper-project/scraper)"
 )
+log = logging.getLogger("scraper.config")
 CONFIG_ENV = "SCRAPER_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -73,7 +75,8 @@ class ResolverConfig:
     user_agent: str = DEFAULT_USER_AGENT
     max_attempts: int = 8
     max_body_bytes: int = 1_000_000
-    processes: int = 0  # 0: one per CPU core (at most 4); 1: in the calling process
+    #: deprecated and ignored: many cores are `scraper run --workers N` (Dask) now
+    processes: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,12 @@ def config_from_dict(data: dict[str, Any], path: str | None = None) -> Config:
             if not isinstance(checked, bool) and isinstance(checked, int | float) and checked < 0:
                 raise ConfigError(f"{dotted}: must not be negative, got {checked!r}")
             kwargs[key] = checked
+        if name == "resolver" and "processes" in kwargs:
+            # kept so that existing config files still load; the pool it sized is gone
+            log.warning(
+                "[resolver] processes is no longer used: resolving runs in one process; "
+                "use `scraper run --workers N` for many cores"
+            )
         sections[name] = cls(**kwargs)
     return Config(**sections, path=path)
 

@@ -126,3 +126,14 @@ def test_overrides_replace_only_given_values() -> None:
     config = Config().with_overrides("database", path="cli.db")
     assert config.database.path == "cli.db"
     assert Config().with_overrides("database", path=None) == Config()
+
+
+def test_resolver_processes_still_loads_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`[resolver] processes` (the removed pool's size) loads, ignored, with a warning."""
+    path = tmp_path / "c.toml"
+    path.write_text("[resolver]\nprocesses = 2\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="scraper.config"):
+        load_config(path)
+    assert "no longer used" in caplog.text

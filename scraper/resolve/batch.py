@@ -1,15 +1,15 @@
-"""Resolving many URLs: each distinct URL once, bounded, in one process or several.
+"""Resolving many URLs in one process: each distinct URL once, bounded.
 
 :func:`resolve_iter` yields results in completion order with flat memory;
-:func:`resolve_urls` collects them in input order. Large batches with nothing injected
-are spread over worker processes (:mod:`scraper.resolve.pool`).
+:func:`resolve_urls` collects them in input order. Many cores or machines are the Dask
+engine's work (``scraper run --workers N``, :mod:`scraper.engine.resolving`), which runs
+this on each worker over a partition of the URLs by host.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 
@@ -20,13 +20,8 @@ from scraper.model import Resolution
 from scraper.net.guard import DnsResolver
 from scraper.net.limits import Sleep
 from scraper.resolve.fan_in import Emit, fan_in
-from scraper.resolve.pool import pool_size, resolve_in_processes
 from scraper.resolve.resolver import PARKED_FACTOR, Resolver, resolver_client
 from scraper.timestamps import utc_now
-
-# a batch at least this large is spread over several processes (``[resolver] processes``);
-# below it, starting them (about 0.5 s of imports each) costs more than it saves
-POOL_MIN_URLS = 1000
 
 
 def _distinct(urls: Iterable[str]) -> Iterator[str]:
@@ -52,24 +47,8 @@ async def resolve_iter(
     ``concurrency`` of them on the network at once), so neither tasks nor results pile
     up: memory stays flat however many URLs there are. Without ``client``, one is made
     with :func:`resolver_client` (using ``dns``) and closed at the end.
-
-    With nothing injected (no ``client``, ``dns``, ``sleep`` or ``now``) and at least
-    ``POOL_MIN_URLS`` URLs, the work is spread over ``[resolver] processes`` worker
-    processes (:mod:`scraper.resolve.pool`); the results are the same.
     """
     pending: Iterator[str] = _distinct(urls)
-    if client is None and dns is None and sleep is asyncio.sleep and now is utc_now:
-        # nothing injected that cannot cross a process boundary: large batches may spread
-        processes = pool_size(config)
-        if processes > 1:
-            head = list(itertools.islice(pending, POOL_MIN_URLS))
-            pending = itertools.chain(head, pending)
-            if len(head) == POOL_MIN_URLS:
-                stream = resolve_in_processes(pending, config, processes)
-                async with contextlib.aclosing(stream):
-                    async for done in stream:
-                        yield done
-                return
     own = client is None
     active = client if client is not None else resolver_client(config, dns=dns)
     resolver = Resolver(config, active, sleep=sleep, now=now)
