@@ -2,7 +2,7 @@
 
 A migration must mean the same thing forever: a database made at any past step has to
 upgrade to exactly what a fresh database gets. So 0001 does not read the live ``TABLES``
-of :mod:`scraper.store.schema` (which grows with every later migration) but this snapshot,
+of :mod:`scraper.store.tables` (which grows with every later migration) but this snapshot,
 written out as literals. Never edit it: a change to the schema is a new migration.
 """
 

@@ -6,7 +6,7 @@ the rows of one reporting view (:mod:`scraper.views` reads them); :func:`refresh
 recomputes them all in one transaction at the end of each ``scraper run``, ``scraper
 resolve`` and ``scraper check`` of the database, so a reader sees the previous summaries
 until the new ones are committed, never a half-built table. The tables themselves are created by
-migration ``0007_datasette_speed`` (:mod:`scraper.store.schema`).
+migration ``0007_datasette_speed`` (:mod:`scraper.store.migrations`).
 """
 
 from __future__ import annotations
