@@ -105,7 +105,7 @@ def _is_mostly_utf8(data: bytes) -> bool:
     while a UTF-8 page with one truncated character (a cut excerpt) is still UTF-8.
     Read in chunks, so a big page is never held twice as text.
     """
-    if data.isascii():
+    if is_valid_utf8(data):  # the common case, at the codec's speed
         return True
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     errors = good = 0

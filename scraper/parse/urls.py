@@ -7,6 +7,7 @@ page, so it is one anchored regular expression, not a URL parser.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -160,9 +161,18 @@ def absolutize_url(href: str, base: str | None) -> str | None:
     Protocol-relative hrefs (``//host/path``) without a base are taken as https. Spaces
     and non-ASCII are percent-encoded and IDN hosts become punycode. Never raises.
     """
-    cleaned = _TAB_NEWLINE.sub("", href).strip(_C0_AND_SPACE).strip()
+    if href.isprintable() and href[:1] != " " and href[-1:] != " ":
+        cleaned = href  # no tabs, newlines, controls or spaces to remove (most links)
+        if cleaned.startswith(("https://", "http://")):
+            return _safe_http_url(cleaned)
+    else:
+        cleaned = _TAB_NEWLINE.sub("", href).strip(_C0_AND_SPACE).strip()
     if not cleaned or cleaned.startswith("#"):
         return None
+    if base and _is_plain_root_path(cleaned):
+        origin = _origin(base.strip())
+        if origin is not None:  # what urljoin gives, without its two URL parses
+            return _safe_http_url(origin + cleaned)
     scheme = _SCHEME.match(cleaned)
     if scheme is not None:
         if scheme.group(1).lower() not in ("http", "https"):
@@ -178,6 +188,27 @@ def absolutize_url(href: str, base: str | None) -> str | None:
         except ValueError:  # a malformed base or href ("http://[::1")
             return None
     return _safe_http_url(absolute)
+
+
+def _is_plain_root_path(href: str) -> bool:
+    """A path from the site's root that urljoin copies as it is: no dot or empty segments,
+    no parameters, and no empty query or fragment (which urljoin drops)."""
+    if href[:1] != "/" or href[1:2] == "/" or href.endswith(("?", "#")) or "?#" in href:
+        return False
+    path = href.partition("?")[0].partition("#")[0]
+    return "//" not in path and "/." not in path and ";" not in path
+
+
+@lru_cache(maxsize=64)
+def _origin(base: str) -> str | None:
+    """``scheme://netloc`` of an http(s) base URL, as urljoin writes it; else ``None``."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _safe_http_url(url: str) -> str | None:
