@@ -98,14 +98,14 @@ def _meta_encoding(data: bytes) -> str | None:
     return name
 
 
-def _is_mostly_utf8(data: bytes) -> bool:
+def _is_mostly_utf8(data: bytes, valid: bool | None = None) -> bool:
     """True when ``data`` is UTF-8, allowing a few broken sequences among many good ones.
 
     Text in a single-byte encoding almost never forms valid multi-byte UTF-8 sequences,
     while a UTF-8 page with one truncated character (a cut excerpt) is still UTF-8.
     Read in chunks, so a big page is never held twice as text.
     """
-    if is_valid_utf8(data):  # the common case, at the codec's speed
+    if valid or (valid is None and is_valid_utf8(data)):  # the common case, at codec speed
         return True
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     errors = good = 0
@@ -155,7 +155,7 @@ def _detect(data: bytes) -> str | None:
     return normalize_encoding(best.encoding)
 
 
-def _trust_declared(data: bytes, declared: str) -> str:
+def _trust_declared(data: bytes, declared: str, valid: bool | None) -> str:
     """The declared encoding, unless the bytes plainly say otherwise.
 
     Servers and templates often declare latin-1 for pages that are really UTF-8; bytes
@@ -163,24 +163,27 @@ def _trust_declared(data: bytes, declared: str) -> str:
     accident, so they win. A page declared UTF-8 that is not UTF-8 goes to detection.
     """
     if declared == "utf-8":
-        return "utf-8" if _is_mostly_utf8(data) else _detect(data) or "utf-8"
+        return "utf-8" if _is_mostly_utf8(data, valid) else _detect(data) or "utf-8"
     if declared.startswith(("utf-16", "utf-32")):
         return declared
-    if not data.isascii() and _is_mostly_utf8(data):
+    if not data.isascii() and _is_mostly_utf8(data, valid):
         return "utf-8"
     return declared
 
 
-def choose_encoding(data: bytes, http_charset: str | None = None) -> tuple[str, bytes]:
+def choose_encoding(
+    data: bytes, http_charset: str | None = None, valid_utf8: bool | None = None
+) -> tuple[str, bytes]:
     """The encoding :func:`decode_html` reads ``data`` with, and the bytes it decodes
-    (without a byte order mark). Never raises."""
+    (without a byte order mark). Never raises. ``valid_utf8``: whether ``data`` is known
+    to be valid UTF-8 (``None``: not checked yet)."""
     stripped, bom_encoding = EncodingDetector.strip_byte_order_mark(data)
     if bom_encoding:
         return normalize_encoding(bom_encoding) or "utf-8", stripped
     declared = normalize_encoding(http_charset) or _meta_encoding(data)
     if declared is not None:
-        name = _trust_declared(data, declared)
-    elif _is_mostly_utf8(data):
+        name = _trust_declared(data, declared, valid_utf8)
+    elif _is_mostly_utf8(data, valid_utf8):
         name = "utf-8"
     else:
         name = _detect(data) or "utf-8"
@@ -202,8 +205,9 @@ def utf8_markup(data: bytes, http_charset: str | None = None) -> tuple[bytes, st
     """An HTML page as UTF-8 bytes for the parser (what :func:`decode_html` reads, encoded
     again), and the encoding it was read with. Valid UTF-8 is passed on as it is, so a big
     page is never held as text."""
-    name, body = choose_encoding(data, http_charset)
-    if name == "utf-8" and is_valid_utf8(body):
+    valid = is_valid_utf8(data)
+    name, body = choose_encoding(data, http_charset, valid)
+    if name == "utf-8" and (valid if body is data else is_valid_utf8(body)):
         return body, name
     decoder = codecs.getincrementaldecoder(name)(errors="replace")
     view = memoryview(body)
@@ -220,8 +224,11 @@ _JSON_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|[\"\\/bfnrt'])
 _JSON_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
                 "t": "\t", "'": "'"}  # fmt: skip
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_ENTITY_MARKUP_RE = re.compile(r"&(?:amp;)?lt;[a-z]", re.IGNORECASE)
-_MARKUP_RE = re.compile(r"<[a-z]", re.IGNORECASE)
+# Explicit cases rather than IGNORECASE, which makes the search try every position of
+# a long script; the non-ASCII letters are those IGNORECASE folds onto a-z.
+_LETTER = "[A-Za-z\u0130\u0131\u017f\u212a]"
+_ENTITY_MARKUP_RE = re.compile("&(?:[aA][mM][pP];)?[lL][tT];" + _LETTER)
+_MARKUP_RE = re.compile("<" + _LETTER)
 
 
 def _json_unescape(text: str) -> str:
@@ -246,7 +253,7 @@ def unescape_fragments(raw: str) -> list[str]:
     """
     text = raw
     for _ in range(3):
-        if "\\u003" not in text.lower() and '\\"' not in text:
+        if "\\u003" not in text and "\\U003" not in text and '\\"' not in text:
             break
         text = _json_unescape(text)
     found = [text] if _MARKUP_RE.search(text) else []

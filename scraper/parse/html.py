@@ -30,7 +30,7 @@ pages) building BeautifulSoup trees alone took 14 s, lxml parsing 0.4 s.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -69,15 +69,15 @@ _TEXT_HOST_TAGS = frozenset(
     {"script", "textarea", "xmp", "iframe", "noembed", "noframes", "plaintext"}
 )
 # What the traversal does with an element, by its name (bit flags).
-_META, _CLAIM, _LINK, _CHROME, _CHROME_CLASS, _HIDDEN, _TEXT_HOST, _NOT_ELEMENT = (
-    1 << bit for bit in range(8)
+_META, _CLAIM, _GATED, _LINK, _CHROME, _CHROME_CLASS, _HIDDEN, _TEXT_HOST, _NOT_ELEMENT = (
+    1 << bit for bit in range(9)
 )
+# Elements that only ask for their class (furniture) and the gate: divs, spans, lists.
+_CLASS_ONLY = _CHROME_CLASS | _GATED
 # Text and attribute values show "<" only through a character reference (or in a raw-text
 # element, or written as it is in an attribute value): pages without one hide no markup
 # there. (Explicit classes, not IGNORECASE: this way the search skips ahead to each "&".)
 _ESCAPED_LT_RE = re.compile(rb"&(?:[lL][tT]|#0*60|#[xX]0*3[cC])(?![a-zA-Z0-9])")
-# An attribute value that is markup (besides entity-escaped markup, found as above).
-_ATTRIBUTE_MARKUP = (b'="<', b"='<")
 
 
 @dataclass(slots=True)
@@ -130,8 +130,13 @@ class _Plan:
 
     #: Per element name, what to do with it (the ``_META``... bit flags).
     kinds: dict[Any, int]
-    #: Per claimable name, what its name, class, id and attribute names must match.
-    gates: dict[str, re.Pattern[str] | None]
+    #: What a gated element's name, class, id or attribute names must hold to be offered:
+    #: every detector's words for every gated name, in one pattern. A gate only saves
+    #: work (detectors check the elements they are offered), so one wider gate gives the
+    #: same posts as a gate per name, and is asked once per distinct class on a page.
+    gate: re.Pattern[str] | None
+    #: Gated element names that hold a gate word themselves.
+    named_by_gate: frozenset[str]
     #: Every element may be claimed (a detector did not say which).
     claims_any: bool
     markers: tuple[str, ...]
@@ -151,29 +156,30 @@ def _plan(detectors: tuple[PostDetector, ...]) -> _Plan:
                 patterns[tag] = None
             else:
                 known.append(pattern)
-    gates = {
-        tag: re.compile("|".join(found)) if found is not None else None
-        for tag, found in patterns.items()
-    }
+    words = list(dict.fromkeys(w for found in patterns.values() if found for w in found))
+    gate = re.compile("|".join(words)) if words else None
     kinds: dict[Any, int] = {}
 
-    def mark(tags: frozenset[str] | dict[str, Any], flag: int) -> None:
+    def mark(tags: Iterable[str], flag: int) -> None:
         for tag in tags:
             kinds[tag] = kinds.get(tag, 0) | flag
 
     mark(OFFERED_TAGS, _META)
-    mark(gates, _CLAIM)
-    mark(frozenset({"a"}), _LINK)
+    mark((tag for tag, found in patterns.items() if found is None), _CLAIM)
+    gated = [tag for tag, found in patterns.items() if found is not None]
+    mark(gated, _GATED)
+    mark(("a",), _LINK)
     mark(_CHROME_TAGS, _CHROME)
     mark(_CHROME_CLASS_TAGS, _CHROME_CLASS)
     mark(HIDDEN_TAGS, _HIDDEN)
     mark(_TEXT_HOST_TAGS, _TEXT_HOST)
     for not_element in (etree.Comment, etree.ProcessingInstruction, etree.Entity):
         kinds[not_element] = _NOT_ELEMENT
+    named = frozenset(tag for tag in gated if gate is not None and gate.search(tag))
     markers = tuple(dict.fromkeys(m for d in detectors for m in d.markers))
     quote_markers = tuple(dict.fromkeys(m for d in detectors for m in d.quote_markers))
     claims_any = any(mapping is None for mapping in names)
-    return _Plan(kinds, gates, claims_any, markers, quote_markers)
+    return _Plan(kinds, gate, named, claims_any, markers, quote_markers)
 
 
 def _after(node: Element, root: Element) -> Element | None:
@@ -219,6 +225,7 @@ class _Walker:
     #: What the paragraphs need: claimed elements, links outside embeds, marked text.
     text: PageText = field(default_factory=PageText)
     gate_answers: dict[str, bool] = field(default_factory=dict)
+    gate_word_answers: dict[str, bool] = field(default_factory=dict)
     #: What the page's bytes say may be in it (each saves work on every element).
     look_for_quotes: bool = False
     look_for_escaped_text: bool = False
@@ -227,14 +234,25 @@ class _Walker:
 
     def visit(self, root: Element, host: int | None = None) -> None:
         """Visit every node under ``root`` in document order; ``host``: the position of
-        the element whose script, attribute or text held ``root`` (an escaped fragment)."""
-        kinds = self.plan.kinds
-        default_kind = _CLAIM if self.plan.claims_any else 0
+        the element whose script, attribute or text held ``root`` (an escaped fragment).
+
+        This loop runs for every node of every page: its common paths (elements with
+        nothing to do, links, divs and spans asked only for their class) are written out
+        here, with local names, rather than spread over small methods.
+        """
+        plan = self.plan
+        kinds = plan.kinds
+        default_kind = _CLAIM if plan.claims_any else 0
         escaped = host is not None
         look_at_text = not escaped and (
             self.look_for_escaped_attributes or self.look_for_quotes or self.look_for_escaped_text
         )
         look_for_itemprop = not escaped and self.look_for_itemprop
+        links = self.links
+        page_links = self.text.links
+        gate_answers = self.gate_answers
+        index = self.index
+        fragment_count = self.fragment_counts.get(host, 0) if escaped else 0  # type: ignore[arg-type]
         scope: Sighting | None = None
         chrome = hidden = False
         # Where the current claimed embed, page furniture and hidden element end.
@@ -249,31 +267,67 @@ class _Walker:
                     else:
                         hidden = False
             kind = kinds.get(node.tag, default_kind)
+            if kind & _NOT_ELEMENT:
+                if look_at_text:
+                    self.index = index
+                    self._look_at_tail(node, scope, hidden)
+                continue
             if escaped:
-                if kind & _NOT_ELEMENT:
-                    continue
-                count = self.fragment_counts.get(host, 0) + 1  # type: ignore[arg-type]
-                self.fragment_counts[host] = count  # type: ignore[index]
-                order = host * ORDER_SCALE + count  # type: ignore[operator]
-                if kind == 0:
-                    continue
-            elif kind == 0:  # most elements: nothing to do but count them
-                self.index += 1
+                fragment_count += 1
+                order = host * ORDER_SCALE + fragment_count  # type: ignore[operator]
+            else:
+                index += 1
+                order = index * ORDER_SCALE
+            if kind == _LINK:  # a link: the next most common element after divs
+                href = node.get("href")
+                if href is not None and not (escaped and scope is None):
+                    # (escaped copies of the page's own links would count them twice)
+                    if len(node):
+                        anchor = " ".join(text_content(node).split())
+                    else:
+                        anchor = node.text or ""
+                        if anchor:
+                            anchor = " ".join(anchor.split())
+                    link = RawLink(href, anchor, order, scope, escaped, chrome)
+                    links.append(link)
+                    if scope is None and not escaped:
+                        page_links[index] = link
+                kind = 0
+            elif kind and not kind & ~_CLASS_ONLY:  # a div, span, list: only its class
+                names = node.get("class")
+                if names is not None and not chrome and kind & _CHROME_CLASS:
+                    if "sidebar" in names or "widget_" in names:
+                        chrome = True
+                        _stop_at(stops, node, root, "chrome")
+                if scope is None and kind & _GATED and (
+                    # (the common case asked here: a class alone, already answered)
+                    gate_answers.get(names, True)
+                    if names is not None and len(node.keys()) == 1
+                    else True
+                ) and self._passes_gate(node, names):
+                    self.index = index
+                    scope = self._claim(node, order, escaped)
+                    if scope is not None:
+                        _stop_at(stops, node, root, "scope")
+                        if look_at_text:  # its tail is outside the embed it holds
+                            self._look_at_text(node, scope, hidden, None, hidden)
+                        continue
+                    if not escaped and not look_at_text:
+                        self._scan_attributes(node)
+                kind = 0
+            if kind == 0:  # most elements: nothing more to do
                 if look_for_itemprop and node.get("itemprop") is not None:
                     self.meta.offer(node)
                 if look_at_text:
+                    self.index = index
                     self._look_at_text(node, scope, hidden, scope, hidden)
                 continue
-            elif kind & _NOT_ELEMENT:
-                if look_at_text:
-                    self._look_at_tail(node, scope, hidden)
-                continue
-            else:
-                self.index += 1
-                order = self.index * ORDER_SCALE
+            self.index = index
             scope_outside, hidden_outside = scope, hidden
+            tag = node.tag
             if not chrome and kind & (_CHROME | _CHROME_CLASS):
-                if kind & _CHROME or _is_chrome_class(node.get("class")):
+                names = node.get("class")
+                if kind & _CHROME or (names and ("sidebar" in names or "widget_" in names)):
                     chrome = True
                     _stop_at(stops, node, root, "chrome")
             if not hidden and kind & _HIDDEN:
@@ -283,40 +337,86 @@ class _Walker:
                 kind & _META or (look_for_itemprop and node.get("itemprop") is not None)
             ):
                 self.meta.offer(node)
-                if node.tag == "html":
+                if tag == "html":
                     self.page.lang = self.meta.lang
-            if scope is None and kind & _CLAIM and self._offered(node):
-                for detector in self.detectors:
-                    post = detector.detect(node, self.page)
-                    if post is None or (escaped and not post.post_id):
-                        continue  # escaped junk (templates, code samples) must carry an id
-                    if escaped:
-                        post.kind = "escaped"
-                    scope = Sighting(post, order, escaped)
-                    self.sightings.append(scope)
+            if scope is None and (
+                kind & _CLAIM or (kind & _GATED and self._passes_gate(node, node.get("class")))
+            ):
+                scope = self._claim(node, order, escaped)
+                if scope is not None:
                     _stop_at(stops, node, root, "scope")
-                    if not escaped:
-                        self.text.claimed.add(node)
-                    break
             if kind & _LINK:
                 href = node.get("href")
                 if href is not None and not (escaped and scope is None):
-                    # escaped copies of the page's own links would count them twice
                     link = RawLink(href, _anchor_text(node), order, scope, escaped, chrome)
-                    self.links.append(link)
-                    if scope is None:
-                        self.text.links[self.index] = link
+                    links.append(link)
+                    if scope is None and not escaped:
+                        page_links[index] = link
             if escaped:
                 continue
+            if scope is None and not look_at_text:
+                self._scan_attributes(node)
             if scope is None and kind & _TEXT_HOST:
                 # Scripts are read hidden or not; raw text only where it shows.
                 text = node.text
-                if text and (node.tag == "script" or ("<" in text and not hidden)):
+                if text and (tag == "script" or ("<" in text and not hidden)):
                     self._scan_escaped(text)
-                if not look_at_text:
-                    continue
             if look_at_text:
                 self._look_at_text(node, scope, hidden, scope_outside, hidden_outside)
+        if escaped:
+            self.fragment_counts[host] = fragment_count  # type: ignore[index]
+        else:
+            self.index = index
+
+    def _claim(self, element: Element, order: int, escaped: bool) -> Sighting | None:
+        """Offer ``element`` to the detectors; the sighting of the first that claims it."""
+        for detector in self.detectors:
+            post = detector.detect(element, self.page)
+            if post is None or (escaped and not post.post_id):
+                continue  # escaped junk (templates, code samples) must carry an id
+            if escaped:
+                post.kind = "escaped"
+            sighting = Sighting(post, order, escaped)
+            self.sightings.append(sighting)
+            if not escaped:
+                self.text.claimed.add(element)
+            return sighting
+        return None
+
+    def _passes_gate(self, element: Element, names: str | None) -> bool:
+        """Whether a gate word is in ``element``'s name, class (``names``), id or
+        attribute names."""
+        keys = element.keys()
+        if not keys:
+            return False
+        if element.tag in self.plan.named_by_gate:
+            return True
+        if len(keys) == 1 and names is not None:
+            return self._holds_gate_word(names)
+        if names is not None and self._holds_gate_word(names):
+            return True
+        if self._holds_gate_word(" ".join(keys)):
+            return True
+        ident = element.get("id")  # ids differ on every element: asked, not kept
+        gate = self.plan.gate
+        return ident is not None and gate is not None and gate.search(ident.lower()) is not None
+
+    def _holds_gate_word(self, value: str) -> bool:
+        """Whether a gate word is in ``value``, asked once per value and per word of it:
+        pages repeat the same few class names, and class names the same few words."""
+        known = self.gate_answers.get(value)
+        if known is None:
+            gate, words = self.plan.gate, self.gate_word_answers
+            known = False
+            for word in value.split():  # gate words hold no spaces
+                answer = words.get(word)
+                if answer is None:
+                    answer = words[word] = gate is not None and gate.search(word.lower()) is not None
+                if answer:
+                    known = True
+                    break
+            self.gate_answers[value] = known
+        return known
 
     def _look_at_text(
         self,
@@ -329,10 +429,8 @@ class _Walker:
         """An element's attributes, text and tail, on pages that may quote a post or hide
         escaped markup there (``scope`` and ``hidden``: inside the element; ``..._outside``:
         around it, where its tail is)."""
-        if scope is None and self.look_for_escaped_attributes:
-            for value in node.values():
-                if "<" in value:
-                    self._scan_escaped(value)
+        if scope is None:
+            self._scan_attributes(node)
         if self.look_for_quotes:
             self._mark_quotes(node, node.text, is_tail=False)
         if self.look_for_escaped_text and scope is None and not hidden:
@@ -340,6 +438,13 @@ class _Walker:
             if text and "<" in text and node.tag not in _TEXT_HOST_TAGS:
                 self._scan_escaped(text)
         self._look_at_tail(node, scope_outside, hidden_outside)
+
+    def _scan_attributes(self, element: Element) -> None:
+        """Visit the embed markup in ``element``'s attribute values (a consent box keeps
+        the embed it replaced in a ``data-`` attribute)."""
+        for value in element.values():
+            if "<" in value:
+                self._scan_escaped(value)
 
     def _look_at_tail(self, node: Element, scope: Sighting | None, hidden: bool) -> None:
         """The text after ``node`` (``scope`` and ``hidden``: around ``node``)."""
@@ -354,24 +459,6 @@ class _Walker:
         """Remember text that may start or hold a quoted post (its paragraph is built later)."""
         if text and (text.endswith("(") or any(m in text for m in self.plan.quote_markers)):
             self.text.marked.append((node, self.index, is_tail))
-
-    def _offered(self, element: Element) -> bool:
-        """Whether any detector may claim ``element`` (its name, then its attributes)."""
-        tag = element.tag
-        gate = self.plan.gates.get(tag)
-        if gate is None:
-            return True
-        keys = element.keys()
-        if not keys:
-            return False
-        if len(keys) == 1 and keys[0] == "class":  # the common case, asked once per class
-            names = f"{tag} {element.get('class')}  class"
-        else:
-            names = f"{tag} {element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
-        known = self.gate_answers.get(names)
-        if known is None:  # pages repeat the same few class names many times
-            known = self.gate_answers[names] = gate.search(names.lower()) is not None
-        return known
 
     def _scan_escaped(self, raw: str) -> None:
         """Visit the embed markup escaped inside ``raw`` (cheap substring test first)."""
@@ -399,9 +486,7 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     walker.look_for_quotes = any(m.encode() in raw for m in plan.quote_markers)
     if plan.markers:
         walker.look_for_escaped_text = _ESCAPED_LT_RE.search(raw) is not None
-        walker.look_for_escaped_attributes = walker.look_for_escaped_text or any(
-            opening in raw for opening in _ATTRIBUTE_MARKUP
-        )
+        walker.look_for_escaped_attributes = walker.look_for_escaped_text
     walker.look_for_itemprop = b"itemprop" in raw
     tree, warnings = make_page_tree(raw)
     sightings = walker.sightings
