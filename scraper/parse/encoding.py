@@ -232,16 +232,31 @@ _MARKUP_RE = re.compile("<" + _LETTER)
 
 
 def _json_unescape(text: str) -> str:
+    surrogates = not text.isascii() and _has_surrogates(text)
+
     def replace(match: re.Match[str]) -> str:
+        nonlocal surrogates
         code = match.group(1)
         if len(code) > 1:  # \uXXXX or \xXX
-            return chr(int(code[1:], 16))
+            value = int(code[1:], 16)
+            surrogates = surrogates or 0xD800 <= value <= 0xDFFF
+            return chr(value)
         return _JSON_SIMPLE[code]
 
     out = _JSON_ESCAPE_RE.sub(replace, text)
-    if _SURROGATE_RE.search(out):  # JSON writes astral characters as surrogate pairs
+    if surrogates:  # JSON writes astral characters as surrogate pairs
         out = out.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return out
+
+
+def _has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (UTF-8 cannot encode one): a codec's pass
+    over the text, rather than a regular expression trying every character."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE_RE.search(text) is not None
+    return False
 
 
 def unescape_fragments(raw: str) -> list[str]:

@@ -229,7 +229,6 @@ class _Walker:
     #: What the page's bytes say may be in it (each saves work on every element).
     look_for_quotes: bool = False
     look_for_escaped_text: bool = False
-    look_for_escaped_attributes: bool = False
     look_for_itemprop: bool = False
 
     def visit(self, root: Element, host: int | None = None) -> None:
@@ -244,9 +243,7 @@ class _Walker:
         kinds = plan.kinds
         default_kind = _CLAIM if plan.claims_any else 0
         escaped = host is not None
-        look_at_text = not escaped and (
-            self.look_for_escaped_attributes or self.look_for_quotes or self.look_for_escaped_text
-        )
+        look_at_text = not escaped and (self.look_for_quotes or self.look_for_escaped_text)
         look_for_itemprop = not escaped and self.look_for_itemprop
         links = self.links
         page_links = self.text.links
@@ -254,7 +251,7 @@ class _Walker:
         index = self.index
         fragment_count = self.fragment_counts.get(host, 0) if escaped else 0  # type: ignore[arg-type]
         scope: Sighting | None = None
-        chrome = hidden = False
+        chrome = hidden = attributes_read = False
         # Where the current claimed embed, page furniture and hidden element end.
         stops: dict[Element, list[str]] = {}
         for node in root.iter():
@@ -295,16 +292,20 @@ class _Walker:
                 kind = 0
             elif kind and not kind & ~_CLASS_ONLY:  # a div, span, list: only its class
                 names = node.get("class")
-                if names is not None and not chrome and kind & _CHROME_CLASS:
-                    if "sidebar" in names or "widget_" in names:
-                        chrome = True
-                        _stop_at(stops, node, root, "chrome")
-                if scope is None and kind & _GATED and (
-                    # (the common case asked here: a class alone, already answered)
-                    gate_answers.get(names, True)
-                    if names is not None and len(node.keys()) == 1
-                    else True
-                ) and self._passes_gate(node, names):
+                if not chrome and kind & _CHROME_CLASS and _is_chrome_class(names):
+                    chrome = True
+                    _stop_at(stops, node, root, "chrome")
+                if (
+                    scope is None
+                    and kind & _GATED
+                    and (
+                        # (the common case asked here: a class alone, already answered)
+                        gate_answers.get(names, True)
+                        if names is not None and len(node.keys()) == 1
+                        else True
+                    )
+                    and self._passes_gate(node, names)
+                ):
                     self.index = index
                     scope = self._claim(node, order, escaped)
                     if scope is not None:
@@ -312,15 +313,17 @@ class _Walker:
                         if look_at_text:  # its tail is outside the embed it holds
                             self._look_at_text(node, scope, hidden, None, hidden)
                         continue
-                    if not escaped and not look_at_text:
+                    if not escaped:  # a consent box keeps the embed it replaced
                         self._scan_attributes(node)
+                        attributes_read = True
                 kind = 0
             if kind == 0:  # most elements: nothing more to do
                 if look_for_itemprop and node.get("itemprop") is not None:
                     self.meta.offer(node)
                 if look_at_text:
                     self.index = index
-                    self._look_at_text(node, scope, hidden, scope, hidden)
+                    self._look_at_text(node, scope, hidden, scope, hidden, not attributes_read)
+                    attributes_read = False
                 continue
             self.index = index
             scope_outside, hidden_outside = scope, hidden
@@ -354,7 +357,7 @@ class _Walker:
                         page_links[index] = link
             if escaped:
                 continue
-            if scope is None and not look_at_text:
+            if scope is None:
                 self._scan_attributes(node)
             if scope is None and kind & _TEXT_HOST:
                 # Scripts are read hidden or not; raw text only where it shows.
@@ -362,7 +365,7 @@ class _Walker:
                 if text and (tag == "script" or ("<" in text and not hidden)):
                     self._scan_escaped(text)
             if look_at_text:
-                self._look_at_text(node, scope, hidden, scope_outside, hidden_outside)
+                self._look_at_text(node, scope, hidden, scope_outside, hidden_outside, False)
         if escaped:
             self.fragment_counts[host] = fragment_count  # type: ignore[index]
         else:
@@ -411,7 +414,9 @@ class _Walker:
             for word in value.split():  # gate words hold no spaces
                 answer = words.get(word)
                 if answer is None:
-                    answer = words[word] = gate is not None and gate.search(word.lower()) is not None
+                    answer = words[word] = (
+                        gate is not None and gate.search(word.lower()) is not None
+                    )
                 if answer:
                     known = True
                     break
@@ -425,11 +430,12 @@ class _Walker:
         hidden: bool,
         scope_outside: Sighting | None,
         hidden_outside: bool,
+        attributes: bool = True,
     ) -> None:
-        """An element's attributes, text and tail, on pages that may quote a post or hide
-        escaped markup there (``scope`` and ``hidden``: inside the element; ``..._outside``:
-        around it, where its tail is)."""
-        if scope is None:
+        """An element's attributes (unless ``attributes`` is false: they were read), text
+        and tail, on pages that may quote a post or hide escaped markup there (``scope``
+        and ``hidden``: inside the element; ``..._outside``: around it, where its tail is)."""
+        if attributes and scope is None and self.look_for_escaped_text:
             self._scan_attributes(node)
         if self.look_for_quotes:
             self._mark_quotes(node, node.text, is_tail=False)
@@ -457,8 +463,15 @@ class _Walker:
 
     def _mark_quotes(self, node: Element, text: str | None, is_tail: bool) -> None:
         """Remember text that may start or hold a quoted post (its paragraph is built later)."""
-        if text and (text.endswith("(") or any(m in text for m in self.plan.quote_markers)):
+        if not text:
+            return
+        if text.endswith("("):
             self.text.marked.append((node, self.index, is_tail))
+            return
+        for marker in self.plan.quote_markers:
+            if marker in text:
+                self.text.marked.append((node, self.index, is_tail))
+                return
 
     def _scan_escaped(self, raw: str) -> None:
         """Visit the embed markup escaped inside ``raw`` (cheap substring test first)."""
@@ -486,7 +499,6 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     walker.look_for_quotes = any(m.encode() in raw for m in plan.quote_markers)
     if plan.markers:
         walker.look_for_escaped_text = _ESCAPED_LT_RE.search(raw) is not None
-        walker.look_for_escaped_attributes = walker.look_for_escaped_text
     walker.look_for_itemprop = b"itemprop" in raw
     tree, warnings = make_page_tree(raw)
     sightings = walker.sightings

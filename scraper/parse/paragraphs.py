@@ -176,7 +176,11 @@ def _previous_outside(page: PageText, region: _Region) -> Paragraph | None:
         start = _start(outer, inner, start)
         paragraphs = _read(page, outer, start)
         at = next(
-            (i for i, p in enumerate(paragraphs) if p.order == first.order and p.text == first.text),
+            (
+                i
+                for i, p in enumerate(paragraphs)
+                if p.order == first.order and p.text == first.text
+            ),
             None,
         )
         if at is None:

@@ -7,9 +7,9 @@ page, so it is one anchored regular expression, not a URL parser.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
