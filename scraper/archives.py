@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper import store
+from scraper.gc_tuning import settle
 from scraper.ingest import RunState, display_path
-from scraper.model import Article
+from scraper.model import Article, pickled_by_fields
 from scraper.progress import Stage
 from scraper.shorteners import shortener_hosts
 from scraper.sources import normalize_url
@@ -32,6 +33,7 @@ log = logging.getLogger("scraper.run")
 UNIT_BYTES = 8_000_000
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WarcUnit:
     """Records starting in ``[start, end)`` of one WARC; ``last``: the file's final unit."""
@@ -45,6 +47,7 @@ class WarcUnit:
     head_sha256: str
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Outcome:
     """One record of a unit as read and parsed (the payload itself is not kept)."""
@@ -55,6 +58,7 @@ class Outcome:
     error: str | None = None
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class UnitResult:
     """What reading one unit gave; ``error``: the file could not be read at all."""
@@ -249,6 +253,7 @@ def ingest_warcs(
     read: Callable[[WarcUnit], UnitResult] = read_unit,
 ) -> None:
     """Read, parse and store every WARC of the run in this process, unit by unit."""
+    settle()  # start-up objects are not scanned by every later garbage collection
     writer = ArchiveWriter(state, records)
     for unit in plan_units(state, warcs):
         writer.store(read(unit))

@@ -24,6 +24,8 @@ from typing import BinaryIO, Literal
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
+from scraper.model import pickled_by_fields
+
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 #: the head of a file that, with its path and size, identifies a WARC already read
 HEAD_BYTES = 1 << 20
@@ -35,6 +37,7 @@ ItemKind = Literal["page", "revisit", "skipped", "corrupt"]
 _RECORD_TYPES = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.revisit
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WarcItem:
     """One record of a WARC, as the run needs it.
