@@ -32,8 +32,9 @@ class EngineError(ScraperError):
 def open_client(spec: EngineSpec) -> Iterator[Client]:
     """A Dask client for ``spec``; a local cluster is started here and stopped at the end.
 
-    Local workers are processes with one thread each (parsing holds the GIL); the
-    dashboard, when ``bokeh`` is installed, listens on a free port.
+    Local workers are processes with one thread each (parsing holds the GIL), at a lower
+    priority than this process (:mod:`scraper.engine.worker_setup`); the dashboard, when
+    ``bokeh`` is installed, listens on a free port. Every worker warms the parser first.
     """
     try:
         from distributed import Client, LocalCluster
@@ -41,6 +42,7 @@ def open_client(spec: EngineSpec) -> Iterator[Client]:
         raise ConfigError(
             f"--workers/--scheduler need Dask ({exc}); install: pip install 'scraper[dask]'"
         ) from exc
+    from scraper.engine.worker_setup import LOCAL_NICENESS, WorkerSetup
     if spec.workers is not None:
         if spec.workers < 1:
             raise ConfigError("--workers must be at least 1")
@@ -55,6 +57,7 @@ def open_client(spec: EngineSpec) -> Iterator[Client]:
         except (OSError, RuntimeError) as exc:
             raise EngineError(f"cannot start {spec.describe()}: {exc}") from exc
         with cluster, Client(cluster, timeout=CONNECT_TIMEOUT) as client:
+            client.register_plugin(WorkerSetup(niceness=LOCAL_NICENESS))
             yield client
         return
     if spec.scheduler_file and not Path(spec.scheduler_file).is_file():
@@ -71,6 +74,7 @@ def open_client(spec: EngineSpec) -> Iterator[Client]:
     except (OSError, ValueError) as exc:
         raise EngineError(f"cannot reach {spec.describe()}: {exc}") from exc
     with client:
+        client.register_plugin(WorkerSetup())
         yield client
 
 
