@@ -92,6 +92,9 @@ def _local_config() -> dict[str, object]:
       workers hold one work unit at a time, so they keep glibc's default.
     - The statistical profiler samples every worker's stack 100 times a second; on a
       machine whose cores the workers already fill, that is CPU taken from parsing.
+    - The event loops' tick (every 20 ms), the nannies' memory checks (every 100 ms) and
+      the system monitors (every 500 ms) cost an idle 2-worker cluster 9% of a core
+      (5% in the client); at 200 ms, 1 s and 2 s they cost 2%.
     """
     import dask
 
@@ -101,6 +104,9 @@ def _local_config() -> dict[str, object]:
             name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"
         },
         "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "200ms",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.admin.system-monitor.interval": "2s",
     }
 
 
