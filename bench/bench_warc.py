@@ -4,15 +4,17 @@ Builds a gzipped WARC of ``--pages`` response records (default 10,000) from the 
 ``../shared/corpus``, each under its own URL, into ``--work`` (not kept in the project), then:
 
 1. **Readers**: every record's payload read with fastwarc and with warcio (pages/s).
-2. **Runs**: ``scraper run WARC --no-resolve`` in a fresh process, once in one process and
-   once with ``--workers N``, each on a fresh database. Wall time, pages/s and the speed-up;
+2. **Runs**: ``scraper run WARC --no-resolve`` in a fresh process, in one process and with
+   ``--workers N``, each on a fresh database, ``--repeat`` alternating pairs (the machine's
+   speed drifts: the median of the pairs' speed-ups is reported). Wall time, pages/s;
    peak RSS of the client and of each worker (the process tree sampled every 0.2 s with
    psutil), and whether the two databases hold the same rows.
 3. **The writer's ceiling**: the parsed articles of the corpus stored again and again under
    distinct URLs with ``store.save_article`` alone (no reading, no parsing): pages/s of
    results the single SQLite writer can take.
 
-    .venv/bin/python bench/bench_warc.py [--pages 10000] [--workers 2] [--work /tmp/bench-warc]
+    .venv/bin/python bench/bench_warc.py [--pages 10000] [--workers 2] [--repeat 3]
+        [--work /tmp/bench-warc]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import dataclasses
 import io
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -210,6 +213,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-warc"))
+    parser.add_argument("--repeat", type=int, default=1, help="alternating pairs of runs")
     args = parser.parse_args()
     if not (args.corpus / "pages.tsv").exists():
         raise SystemExit(f"no corpus at {args.corpus} (../shared/corpus beside the checkout)")
@@ -226,25 +230,32 @@ def main() -> None:
         print(f"reader {name:8s}: {seconds:6.2f} s  {args.pages / seconds:8.0f} pages/s")
     print(f"fastwarc reads {readers['warcio'] / readers['fastwarc']:.1f}x as fast as warcio")
 
+    # The pairs alternate, so a slow spell of the (shared) machine hits both sides alike;
+    # the speed-up reported is the median of the pairs' own speed-ups.
+    one_label, many_label = "one process", f"--workers {args.workers}"
+    ratios: list[float] = []
     runs: dict[str, dict[str, Any]] = {}
-    for label, extra in (
-        ("one process", []),
-        (f"--workers {args.workers}", ["--workers", str(args.workers)]),
-    ):
-        db = args.work / f"{label.replace(' ', '-').strip('-')}.db"
-        for leftover in args.work.glob(f"{db.name}*"):
-            leftover.unlink()
-        runs[label] = run_scraper(warc, db, extra)
-        runs[label]["db"] = db
-        result = runs[label]
-        workers = ", ".join(f"{mb:.0f}" for mb in result["worker_mb"]) or "-"
-        rate = args.pages / result["seconds"]
-        print(
-            f"{label:12s}: {result['seconds']:6.1f} s  {rate:6.1f} pages/s"
-            f"  client peak {result['client_mb']:.0f} MB  workers peak {workers} MB"
-        )
-    one, many = runs["one process"], runs[f"--workers {args.workers}"]
-    print(f"speed-up with --workers {args.workers}: {one['seconds'] / many['seconds']:.2f}x")
+    for pair in range(1, args.repeat + 1):
+        for label, extra in ((one_label, []), (many_label, ["--workers", str(args.workers)])):
+            db = args.work / f"{label.replace(' ', '-').strip('-')}.db"
+            for leftover in args.work.glob(f"{db.name}*"):
+                leftover.unlink()
+            runs[label] = run_scraper(warc, db, extra)
+            runs[label]["db"] = db
+            result = runs[label]
+            workers = ", ".join(f"{mb:.0f}" for mb in result["worker_mb"]) or "-"
+            rate = args.pages / result["seconds"]
+            print(
+                f"pair {pair} {label:12s}: {result['seconds']:6.1f} s  {rate:6.1f} pages/s"
+                f"  client peak {result['client_mb']:.0f} MB  workers peak {workers} MB"
+            )
+        ratios.append(runs[one_label]["seconds"] / runs[many_label]["seconds"])
+        print(f"pair {pair} speed-up with --workers {args.workers}: {ratios[-1]:.2f}x")
+    one, many = runs[one_label], runs[many_label]
+    print(
+        f"speed-up with --workers {args.workers}, median of {len(ratios)} pairs: "
+        f"{statistics.median(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})"
+    )
     print(f"same rows in both databases: {same_rows(one['db'], many['db'])}")
     print(f"rows: {table_rows(one['db'])}")
     ceiling = writer_ceiling(pages, min(args.pages, 5000), args.work / "writer.db")
