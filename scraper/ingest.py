@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -26,7 +25,6 @@ from scraper.fetch import FetchResult
 from scraper.model import Article
 from scraper.progress import Stage
 from scraper.shorteners import shortener_hosts
-from scraper.sniff import unreadable_reason
 from scraper.sources import looks_like_url_list, parse_url_list
 from scraper.store.schema import RUN_COUNTS
 from scraper.timestamps import iso_utc, utc_now
@@ -240,18 +238,27 @@ def parse_or_error(document: Document) -> Article | Exception:
         return exc
 
 
+def save_parse_failure(state: RunState, document: Document, reason: str) -> None:
+    """Record that ``document`` could not be parsed (``reason``: the exception, as text)."""
+    state.counts.errors += 1
+    log.error("cannot parse %s: %s", document.source, reason)
+    store.save_failed_article(
+        state.db,
+        source=document.source,
+        url=document.url,
+        fetched_at=iso_utc(utc_now()),
+        http_status=None,
+        error=f"parse: {reason}",
+    )
+
+
 def save_parsed(state: RunState, document: Document, parsed: Article | Exception) -> None:
     """Save a parsed document (or record why it could not be parsed) and count the changes."""
     counts = state.counts
     source, url, fetched = document.source, document.url, document.fetched
     now = iso_utc(utc_now())
     if isinstance(parsed, Exception):
-        counts.errors += 1
-        log.error("cannot parse %s: %s: %s", source, type(parsed).__name__, parsed)
-        error = f"parse: {type(parsed).__name__}: {parsed}"
-        store.save_failed_article(
-            state.db, source=source, url=url, fetched_at=now, http_status=None, error=error
-        )
+        save_parse_failure(state, document, f"{type(parsed).__name__}: {parsed}")
         return
     state.parse_stage.advance()
     article = parsed
@@ -291,43 +298,6 @@ def _keyed_on(article: Article, url: str) -> Article:
     """``article`` stored under the URL it was fetched from (not its canonical URL)."""
     article.url = url
     return article
-
-
-def ingest_files(state: RunState, files: Iterable[Path]) -> None:
-    """Read, parse and store every local file of the run.
-
-    A file larger than ``[fetch] max_bytes`` (the cap on fetched pages) is skipped, not
-    read: it is recorded with a ``skipped: body_too_large`` error and counted as skipped.
-    """
-    cap = state.config.fetch.max_bytes
-    for path in files:
-        source = display_path(path)
-        try:
-            with path.open("rb") as handle:
-                # one byte more than the cap tells an oversized file (even a growing one)
-                data = handle.read(cap + 1)
-        except OSError as exc:
-            state.counts.errors += 1
-            log.error("cannot read %s: %s", source, exc.strerror or exc)
-            continue
-        if len(data) > cap:
-            skip_oversized(state, path, source, cap)
-            continue
-        reason = unreadable_reason(data)
-        if reason is not None:  # recorded, so the file is not mistaken for an empty article
-            state.counts.skipped += 1
-            log.info("%s: skipped: %s", source, reason)
-            store.save_failed_article(
-                state.db,
-                source=source,
-                url=None,
-                fetched_at=iso_utc(utc_now()),
-                http_status=None,
-                error=f"skipped: {reason}",
-            )
-            continue
-        state.counts.fetched += 1
-        ingest_bytes(state, data, source=source)
 
 
 def skip_oversized(state: RunState, path: Path, source: str, cap: int) -> None:

@@ -29,7 +29,8 @@ from scraper.config import Config
 from scraper.crawl import Crawl, Job, Role
 from scraper.engine import EngineSpec
 from scraper.fetch import make_fetch_client
-from scraper.ingest import RunCounts, RunState, ingest_files, read_stdin
+from scraper.file_batches import ingest_files
+from scraper.ingest import RunCounts, RunState, read_stdin
 from scraper.ingest_loop import Ingester, PacedFetcher
 from scraper.lock import RunLock
 from scraper.model import Resolution
@@ -200,7 +201,12 @@ def run_stages(
     client: Client | None = None,
 ) -> None:
     """Files, WARCs and stdin, then URLs, feeds and sitemaps, then link resolution."""
-    ingest_files(state, sources.files)
+    if client is None:
+        ingest_files(state, sources.files)
+    elif sources.files:
+        from scraper.engine.files import ingest_files_on_cluster
+
+        ingest_files_on_cluster(client, state, sources.files)
     if sources.warcs:
         records = progress.stage("warc", unit="record")
         if client is None:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +26,7 @@ from resolver_world import SeenRequest, World, world  # noqa: F401 (a fixture)
 from test_warc import FIXTURES, config_for, last_run, mixed_records, table_rows
 from warc_files import Rec, write_warc
 
-from scraper import archives
+from scraper import archives, file_batches
 from scraper.cli import cli
 from scraper.config import Config
 from scraper.engine import EngineSpec
@@ -86,6 +88,39 @@ def test_cluster_run_equals_one_process_run(
     assert spread.records_read > 100
     assert spread == single
     assert table_rows(many) == table_rows(one)
+
+
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+def rows_at_any_time(db: Path) -> dict[str, list[str]]:
+    """:func:`table_rows` with the moments of the run (``fetched_at``...) blanked."""
+    return {name: [_MOMENT.sub("<t>", row) for row in rows] for name, rows in table_rows(db).items()}
+
+
+def test_files_on_the_cluster_equal_one_process(
+    tmp_path: Path, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of local files read and parsed on 2 workers: the same tables and counts as one
+    process, skipped files recorded alike, and a rerun finds every page unchanged."""
+    monkeypatch.setattr(file_batches, "FILES_PER_BATCH", 4)
+    monkeypatch.chdir(tmp_path)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for path in sorted((FIXTURES / "html").glob("*.html")):
+        shutil.copy(path, pages / path.name)
+    (pages / "empty.html").write_bytes(b"")
+    (pages / "program.html").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 8)
+    page_count = len(list((FIXTURES / "html").glob("*.html")))
+    one, many = tmp_path / "one.db", tmp_path / "many.db"
+    single = run_batch(config_for(one), ["pages"], RunOptions(progress=False))
+    spread = run_batch(config_for(many), ["pages"], on_cluster(cluster.scheduler_address))
+    assert spread.fetched == page_count > 8
+    assert spread.skipped == 2
+    assert spread == single
+    assert rows_at_any_time(many) == rows_at_any_time(one)
+    again = run_batch(config_for(many), ["pages"], on_cluster(cluster.scheduler_address))
+    assert (again.unchanged, again.new_articles, again.skipped) == (page_count, 0, 2)
 
 
 def test_workers_flag_starts_a_local_cluster(
