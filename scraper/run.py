@@ -72,10 +72,21 @@ async def crawl(
     *,
     dns: DnsResolver | None = None,
     sleep: Sleep = asyncio.sleep,
+    engine: Client | None = None,
 ) -> None:
-    """Fetch every job's URLs (and what their feeds list), storing articles as they come."""
+    """Fetch every job's URLs (and what their feeds list), storing articles as they come.
+
+    With ``engine`` (a Dask client), fetched pages are parsed on its workers: fetching is
+    waiting on the network, which this one event loop does for hundreds of requests at a
+    time, while parsing is the CPU work that wants many cores.
+    """
     config = state.config
     stage = progress.stage("fetch")
+    executor = None
+    if engine is not None:
+        from scraper.engine.cluster import executor_of
+
+        executor = executor_of(engine)
 
     def validators(url: str) -> tuple[str | None, str | None]:
         known = store.get_article_state(state.db, url)
@@ -98,7 +109,11 @@ async def crawl(
     # pages are parsed off the loop (scraper.ingest_loop), so fetches in flight keep moving
     async with (
         make_fetch_client(config.fetch, dns=dns) as client,
-        Ingester(state, backlog=2 * config.fetch.concurrency) as ingester,
+        Ingester(
+            state,
+            backlog=2 * config.fetch.concurrency,
+            executor=executor,
+        ) as ingester,
     ):
         fetcher = PacedFetcher(
             config.fetch,
@@ -219,7 +234,7 @@ def run_stages(
     stdin_urls = read_stdin(state, stdin or sys.stdin.buffer) if sources.stdin else []
     jobs = remote_jobs(state, sources, stdin_urls)
     if any(urls for urls, _ in jobs):
-        asyncio.run(crawl(state, jobs, progress, dns=dns, sleep=sleep))
+        asyncio.run(crawl(state, jobs, progress, dns=dns, sleep=sleep, engine=client))
     state.parse_stage.close()
     config = state.config
     if options.resolve and config.resolver.enabled:

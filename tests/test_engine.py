@@ -23,6 +23,8 @@ from click.testing import CliRunner
 from distributed import Client, LocalCluster
 from resolver_world import Reply as WorldReply
 from resolver_world import SeenRequest, World, world  # noqa: F401 (a fixture)
+from site_server import build_news_site, serve_site
+from test_run import DNS, make_config, no_sleep, table_sizes
 from test_warc import FIXTURES, config_for, last_run, mixed_records, table_rows
 from warc_files import Rec, write_warc
 
@@ -32,7 +34,7 @@ from scraper.config import Config
 from scraper.engine import EngineSpec
 from scraper.engine.resolving import host_partition, resolve_on_cluster
 from scraper.resolve.batch import resolve_urls
-from scraper.run import RunOptions, run_batch
+from scraper.run import RunCounts, RunOptions, run_batch
 
 # Other users of this machine may run Dask too: a taken default port is only a warning.
 pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
@@ -95,7 +97,9 @@ _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\
 
 def rows_at_any_time(db: Path) -> dict[str, list[str]]:
     """:func:`table_rows` with the moments of the run (``fetched_at``...) blanked."""
-    return {name: [_MOMENT.sub("<t>", row) for row in rows] for name, rows in table_rows(db).items()}
+    return {
+        name: [_MOMENT.sub("<t>", row) for row in rows] for name, rows in table_rows(db).items()
+    }
 
 
 def test_files_on_the_cluster_equal_one_process(
@@ -121,6 +125,33 @@ def test_files_on_the_cluster_equal_one_process(
     assert rows_at_any_time(many) == rows_at_any_time(one)
     again = run_batch(config_for(many), ["pages"], on_cluster(cluster.scheduler_address))
     assert (again.unchanged, again.new_articles, again.skipped) == (page_count, 0, 2)
+
+
+def test_fetched_pages_are_parsed_on_the_cluster(tmp_path: Path, cluster: LocalCluster) -> None:
+    """A crawl (sitemap index, feed, 20 articles on a loopback site) fetched by the client
+    and parsed on the workers stores what one process stores."""
+    counts: dict[str, object] = {}
+    with serve_site(build_news_site(20)) as base:
+        for name, options in (
+            ("one", RunOptions(progress=False)),
+            ("many", on_cluster(cluster.scheduler_address)),
+        ):
+            feeds = [f"{base}/sitemap_index.xml", f"{base}/feed.xml"]
+            config = make_config(tmp_path / f"{name}.db", feeds=feeds)
+            counts[name] = run_batch(config, [], options, dns=DNS, sleep=no_sleep)
+    one, many = counts["one"], counts["many"]
+    assert isinstance(one, RunCounts) and isinstance(many, RunCounts)
+    assert many.new_articles == one.new_articles == 20
+    assert (many.posts, many.links, many.errors) == (one.posts, one.links, one.errors)
+    assert table_sizes(tmp_path / "many.db") == table_sizes(tmp_path / "one.db")
+
+    def parsed(name: str) -> list[tuple[object, ...]]:
+        conn = sqlite3.connect(tmp_path / f"{name}.db")
+        found = sorted(conn.execute("SELECT url, title, n_posts, n_links FROM articles"))
+        conn.close()
+        return found
+
+    assert parsed("many") == parsed("one")
 
 
 def test_workers_flag_starts_a_local_cluster(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,6 +109,13 @@ def _local_config() -> dict[str, object]:
         "distributed.worker.memory.monitor-interval": "1s",
         "distributed.admin.system-monitor.interval": "2s",
     }
+
+
+def executor_of(client: Client) -> Executor:
+    """A :class:`concurrent.futures.Executor` whose tasks run on the cluster's workers
+    (never cached: the same page submitted twice is parsed twice)."""
+    executor: Executor = client.get_executor(pure=False)
+    return executor
 
 
 def workers_alive(client: Client) -> int:
