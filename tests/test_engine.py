@@ -168,6 +168,21 @@ def test_workers_flag_starts_a_local_cluster(
     assert table_rows(tmp_path / "two.db") == table_rows(tmp_path / "one.db")
 
 
+def test_local_workers_are_set_up_for_parsing() -> None:
+    """Workers of a cluster we start run below the client's priority, keep glibc's own
+    mmap threshold and have the parser warm; the client is never lowered."""
+    from scraper.engine.cluster import open_client
+
+    with open_client(EngineSpec(workers=1)) as started:
+        started.wait_for_workers(1, timeout=DEADLINE)
+        niceness = list(started.run(os.nice, 0).values())
+        trim = list(started.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values())
+        warm = list(started.run(lambda: "scraper.parse" in sys.modules).values())
+    assert niceness == [os.nice(0) + 10]
+    assert trim == [None]
+    assert warm == [True]
+
+
 def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     """A scheduler file naming nothing is a one-line error, no traceback."""
     missing = tmp_path / "scheduler.json"
