@@ -168,10 +168,14 @@ def test_workers_flag_starts_a_local_cluster(
     assert table_rows(tmp_path / "two.db") == table_rows(tmp_path / "one.db")
 
 
-def test_local_workers_are_set_up_for_parsing() -> None:
+def test_local_workers_are_set_up_for_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers of a cluster we start run below the client's priority, keep glibc's own
     mmap threshold and have the parser warm; the client is never lowered."""
     from scraper.engine.cluster import open_client
+
+    # A cluster started with Dask's defaults earlier in this process (this module's
+    # fixture) left the variable in os.environ, where Dask puts it before spawning.
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
     with open_client(EngineSpec(workers=1)) as started:
         started.wait_for_workers(1, timeout=DEADLINE)

@@ -97,13 +97,9 @@ def _local_config() -> dict[str, object]:
       the system monitors (every 500 ms) cost an idle 2-worker cluster 9% of a core
       (5% in the client); at 200 ms, 1 s and 2 s they cost 2%.
     """
-    import dask
-
-    environ = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
     return {
-        "distributed.nanny.pre-spawn-environ": {
-            name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"
-        },
+        # None unsets a variable of Dask's (one the user exported stays: it is theirs)
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.worker.profile.enabled": False,
         "distributed.admin.tick.interval": "200ms",
         "distributed.worker.memory.monitor-interval": "1s",
