@@ -187,6 +187,36 @@ def test_local_workers_are_set_up_for_parsing(monkeypatch: pytest.MonkeyPatch) -
     assert warm == [True]
 
 
+def _killed() -> None:
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    raise KilledWorker("parse-1", SimpleNamespace(address="tcp://127.0.0.1:1"), 3)
+
+
+def _boom() -> None:
+    raise ValueError("boom")
+
+
+def test_cluster_executor_turns_killed_workers_into_one_line_errors() -> None:
+    """Fetched pages parsed on the cluster: a task that killed its workers fails the run
+    as an EngineError (one line), other results and errors pass through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scraper.engine.cluster import ClusterExecutor, EngineError
+
+    executor = ClusterExecutor(ThreadPoolExecutor(1))
+    try:
+        assert executor.submit(sum, [1, 2, 3]).result(timeout=DEADLINE) == 6
+        killed = executor.submit(_killed).exception(timeout=DEADLINE)
+        assert isinstance(killed, EngineError)
+        assert "killed its workers too many times" in str(killed)
+        assert isinstance(executor.submit(_boom).exception(timeout=DEADLINE), ValueError)
+    finally:
+        executor.shutdown()
+
+
 def test_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     """A scheduler file naming nothing is a one-line error, no traceback."""
     missing = tmp_path / "scheduler.json"

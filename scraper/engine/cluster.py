@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scraper.engine import EngineSpec
 from scraper.errors import ConfigError, ScraperError
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("scraper.engine")
+T = TypeVar("T")
 
 #: seconds to wait for a scheduler (or the local cluster's workers) to answer
 CONNECT_TIMEOUT = 60.0
@@ -110,8 +111,45 @@ def _local_config() -> dict[str, object]:
 def executor_of(client: Client) -> Executor:
     """A :class:`concurrent.futures.Executor` whose tasks run on the cluster's workers
     (never cached: the same page submitted twice is parsed twice)."""
-    executor: Executor = client.get_executor(pure=False)
-    return executor
+    return ClusterExecutor(client.get_executor(pure=False))
+
+
+class ClusterExecutor(Executor):
+    """An executor of the cluster whose failures are the run's: a task that killed its
+    workers too many times (Dask's ``KilledWorker``) fails as :class:`EngineError`, a
+    one-line error, not a traceback."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` on the cluster."""
+        outer: Future[T] = Future()
+        outer.set_running_or_notify_cancel()
+
+        def settle_outer(done: Future[T]) -> None:
+            from distributed import KilledWorker
+
+            try:
+                error = done.exception()
+                if error is None:
+                    outer.set_result(done.result())
+                elif isinstance(error, KilledWorker):
+                    task = getattr(error, "task", "?")
+                    outer.set_exception(
+                        EngineError(f"a task killed its workers too many times: {task}")
+                    )
+                else:
+                    outer.set_exception(error)
+            except BaseException as exc:  # a callback's error would leave the run waiting
+                outer.set_exception(exc)
+
+        self.inner.submit(fn, *args, **kwargs).add_done_callback(settle_outer)
+        return outer
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking tasks (the cluster itself lives on)."""
+        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def workers_alive(client: Client) -> int:
