@@ -2,13 +2,17 @@
 
 Imported by :mod:`scraper.run` only when a run asks for it (``--workers``,
 ``--scheduler``, ``--scheduler-file``); this package's ``__init__`` imports no Dask, so
-that asking costs nothing otherwise. Workers read and parse (:func:`scraper.archives.read_unit`)
-and resolve (:func:`scraper.resolve.batch.resolve_urls`); only the client writes SQLite.
+that asking costs nothing otherwise. Workers read and parse (:func:`scraper.archives.read_unit`,
+:func:`scraper.file_batches.read_batch`, fetched pages) and resolve
+(:func:`scraper.resolve.batch.resolve_urls`); only the client writes SQLite.
 
-- :mod:`scraper.engine.cluster`: start a local cluster or join a running one.
+- :mod:`scraper.engine.cluster`: start a local cluster or join a running one; an executor
+  of the cluster for fetched pages.
+- :mod:`scraper.engine.worker_setup`: workers warm the parser, settle, and (local) yield.
 - :mod:`scraper.engine.ordered`: map a function over many items, a bounded window at a
   time, results in input order.
 - :mod:`scraper.engine.archives`: WARC work units on the cluster.
+- :mod:`scraper.engine.files`: batches of local files on the cluster.
 - :mod:`scraper.engine.resolving`: URLs partitioned by host, resolved on the workers.
 """
 
