@@ -279,13 +279,7 @@ class _Walker:
                 href = node.get("href")
                 if href is not None and not (escaped and scope is None):
                     # (escaped copies of the page's own links would count them twice)
-                    if len(node):
-                        anchor = " ".join(text_content(node).split())
-                    else:
-                        anchor = node.text or ""
-                        if anchor:
-                            anchor = " ".join(anchor.split())
-                    link = RawLink(href, anchor, order, scope, escaped, chrome)
+                    link = RawLink(href, _anchor_text(node), order, scope, escaped, chrome)
                     links.append(link)
                     if scope is None and not escaped:
                         page_links[index] = link
