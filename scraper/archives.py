@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper import store
-from scraper.gc_tuning import settle
 from scraper.ingest import RunState, display_path
 from scraper.model import Article, pickled_by_fields
 from scraper.progress import Stage
@@ -253,7 +252,6 @@ def ingest_warcs(
     read: Callable[[WarcUnit], UnitResult] = read_unit,
 ) -> None:
     """Read, parse and store every WARC of the run in this process, unit by unit."""
-    settle()  # start-up objects are not scanned by every later garbage collection
     writer = ArchiveWriter(state, records)
     for unit in plan_units(state, warcs):
         writer.store(read(unit))

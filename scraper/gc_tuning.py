@@ -11,12 +11,25 @@ anyway, and reference counting still frees everything else as before.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
-__all__ = ["settle"]
+__all__ = ["settle", "settled"]
 
 
 def settle() -> None:
     """Collect once, then leave every object alive now out of later collections."""
     gc.collect()
     gc.freeze()
+
+
+@contextlib.contextmanager
+def settled() -> Iterator[None]:
+    """:func:`settle` for the length of a run; afterwards the collector sees everything
+    again (a process that runs many runs, such as the tests, frees their leftovers)."""
+    settle()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

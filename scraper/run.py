@@ -30,6 +30,7 @@ from scraper.crawl import Crawl, Job, Role
 from scraper.engine import EngineSpec
 from scraper.fetch import make_fetch_client
 from scraper.file_batches import ingest_files
+from scraper.gc_tuning import settled
 from scraper.ingest import RunCounts, RunState, read_stdin
 from scraper.ingest_loop import Ingester, PacedFetcher
 from scraper.lock import RunLock
@@ -299,6 +300,9 @@ def run_batch(
                     from scraper.engine.cluster import open_client
 
                     client = stack.enter_context(open_client(options.engine))
+                # start-up (config, schema, a cluster's client and scheduler) is over:
+                # its objects are left out of the run's garbage collections
+                stack.enter_context(settled())
                 run_stages(
                     state,
                     sources,

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from scraper.archives import ArchiveWriter, plan_units, read_unit
 from scraper.engine.cluster import dashboard, workers_alive
 from scraper.engine.ordered import map_in_order
-from scraper.gc_tuning import settle
 from scraper.ingest import RunState
 from scraper.progress import Stage
 
@@ -23,7 +22,6 @@ def ingest_warcs_on_cluster(
     client: Client, state: RunState, warcs: list[Path], records: Stage
 ) -> None:
     """Read and parse every WARC unit on the cluster; store the results in planned order."""
-    settle()  # the client's start-up objects (Dask's among them) are not scanned again
     writer = ArchiveWriter(state, records)
     workers = max(1, workers_alive(client))
     records.set_note(_note(client, workers))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scraper.engine.cluster import workers_alive
 from scraper.engine.ordered import map_in_order
 from scraper.file_batches import plan_batches, read_batch, store_batch
-from scraper.gc_tuning import settle
 from scraper.ingest import RunState
 
 if TYPE_CHECKING:
@@ -22,8 +22,7 @@ def ingest_files_on_cluster(client: Client, state: RunState, files: list[Path]) 
 
     The files must be readable at the same paths on every worker (a shared file system).
     """
-    settle()
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    workers = max(1, workers_alive(client))
     for result in map_in_order(
         client, read_batch, plan_batches(state, files), window=BATCHES_PER_WORKER * workers
     ):

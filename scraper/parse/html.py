@@ -245,9 +245,6 @@ class _Walker:
         escaped = host is not None
         look_at_text = not escaped and (self.look_for_quotes or self.look_for_escaped_text)
         look_for_itemprop = not escaped and self.look_for_itemprop
-        links = self.links
-        page_links = self.text.links
-        gate_answers = self.gate_answers
         index = self.index
         fragment_count = self.fragment_counts.get(host, 0) if escaped else 0  # type: ignore[arg-type]
         scope: Sighting | None = None
@@ -276,30 +273,14 @@ class _Walker:
                 index += 1
                 order = index * ORDER_SCALE
             if kind == _LINK:  # a link: the next most common element after divs
-                href = node.get("href")
-                if href is not None and not (escaped and scope is None):
-                    # (escaped copies of the page's own links would count them twice)
-                    link = RawLink(href, _anchor_text(node), order, scope, escaped, chrome)
-                    links.append(link)
-                    if scope is None and not escaped:
-                        page_links[index] = link
+                self._add_link(node, order, index, scope, escaped, chrome)
                 kind = 0
             elif kind and not kind & ~_CLASS_ONLY:  # a div, span, list: only its class
                 names = node.get("class")
                 if not chrome and kind & _CHROME_CLASS and _is_chrome_class(names):
                     chrome = True
                     _stop_at(stops, node, root, "chrome")
-                if (
-                    scope is None
-                    and kind & _GATED
-                    and (
-                        # (the common case asked here: a class alone, already answered)
-                        gate_answers.get(names, True)
-                        if names is not None and len(node.keys()) == 1
-                        else True
-                    )
-                    and self._passes_gate(node, names)
-                ):
+                if scope is None and kind & _GATED and self._passes_gate(node, names):
                     self.index = index
                     scope = self._claim(node, order, escaped)
                     if scope is not None:
@@ -343,12 +324,7 @@ class _Walker:
                 if scope is not None:
                     _stop_at(stops, node, root, "scope")
             if kind & _LINK:
-                href = node.get("href")
-                if href is not None and not (escaped and scope is None):
-                    link = RawLink(href, _anchor_text(node), order, scope, escaped, chrome)
-                    links.append(link)
-                    if scope is None and not escaped:
-                        page_links[index] = link
+                self._add_link(node, order, index, scope, escaped, chrome)
             if escaped:
                 continue
             if scope is None:
@@ -364,6 +340,24 @@ class _Walker:
             self.fragment_counts[host] = fragment_count  # type: ignore[index]
         else:
             self.index = index
+
+    def _add_link(
+        self,
+        element: Element,
+        order: int,
+        index: int,
+        scope: Sighting | None,
+        escaped: bool,
+        chrome: bool,
+    ) -> None:
+        """Collect an ``<a href>`` (``index``: its position in the page)."""
+        href = element.get("href")
+        if href is None or (escaped and scope is None):
+            return  # escaped copies of the page's own links would count them twice
+        link = RawLink(href, _anchor_text(element), order, scope, escaped, chrome)
+        self.links.append(link)
+        if scope is None and not escaped:
+            self.text.links[index] = link
 
     def _claim(self, element: Element, order: int, escaped: bool) -> Sighting | None:
         """Offer ``element`` to the detectors; the sighting of the first that claims it."""
