@@ -41,9 +41,31 @@ def test_signature_alone_without_a_paragraph_before_it_has_no_text() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "(<a href='https://twitter.com/CountyRoads'>@CountyRoads</a>)",
+        "(<strong><a href='https://twitter.com/CountyRoads'>@CountyRoads</a></strong>)",
+        "(&#64;CountyRoads)",
+        "(&commat;CountyRoads)",
+        "&#40;@CountyRoads)",
+        "&lpar;@CountyRoads&rpar;",
+    ],
+)
+def test_a_page_whose_bytes_never_hold_paren_at_is_still_read_for_quotes(handle: str) -> None:
+    """The page's bytes hold no "(@" anywhere: the handle follows "(" through a link or a
+    character reference, or the "(" is one."""
+    article = parse(f"<p>{TEXT} — County Roads {handle} May 1, 2020</p>")
+    assert quotes(article) == [("text-signature", "CountyRoads", TEXT)]
+
+
+def test_a_parenthesis_before_markup_that_is_no_signature_quotes_nothing() -> None:
+    article = parse("<p>See the map (<a href='/map'>here</a>) and the list (&amp; more).</p>")
+    assert quotes(article) == []
+
+
 def test_a_handle_linked_inside_the_parenthesis_is_still_a_signature() -> None:
-    """``(<a>@handle</a>)``: no text node holds "(@", the paragraph does. (A page is read
-    for quotes when its bytes hold "(@" somewhere, as the second quote's do here.)"""
+    """``(<a>@handle</a>)``: no text node holds "(@", the paragraph does."""
     article = parse(
         f"<p>{TEXT} — County Roads (<a href='https://twitter.com/CountyRoads'>@CountyRoads</a>)"
         " May 1, 2020</p><p>Second one — Alpha (@alpha) May 2, 2020</p>"

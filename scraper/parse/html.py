@@ -78,6 +78,12 @@ _CLASS_ONLY = _CHROME_CLASS | _GATED
 # element, or written as it is in an attribute value): pages without one hide no markup
 # there. (Explicit classes, not IGNORECASE: this way the search skips ahead to each "&".)
 _ESCAPED_LT_RE = re.compile(rb"&(?:[lL][tT]|#0*60|#[xX]0*3[cC])(?![a-zA-Z0-9])")
+# A quote's handle follows "(": as text ("(@handle)"), in a link ("(<a>@handle</a>)") or
+# as a character reference ("(&#64;handle)"); or the "(" is a reference itself. Two
+# searches, each skipping ahead to its first character, rather than one that tries both
+# at every position.
+_PAREN_BEFORE_HANDLE_RE = re.compile(rb"\([@<&]")
+_PAREN_REFERENCE_RE = re.compile(rb"&(?:#0*40|#[xX]0*28|lpar);")
 
 
 @dataclass(slots=True)
@@ -230,21 +236,28 @@ class _Walker:
     look_for_quotes: bool = False
     look_for_escaped_text: bool = False
     look_for_itemprop: bool = False
+    #: Characters without which a text or tail holds nothing to look for (``None``:
+    #: nothing is looked for in text on this page).
+    text_triggers: re.Pattern[str] | None = None
 
     def visit(self, root: Element, host: int | None = None) -> None:
         """Visit every node under ``root`` in document order; ``host``: the position of
         the element whose script, attribute or text held ``root`` (an escaped fragment).
 
         This loop runs for every node of every page: its common paths (elements with
-        nothing to do, links, divs and spans asked only for their class) are written out
-        here, with local names, rather than spread over small methods.
+        nothing to do, links, divs and spans asked only for their class, text with
+        nothing to look for) are written out here, with local names, rather than spread
+        over small methods.
         """
         plan = self.plan
         kinds = plan.kinds
         default_kind = _CLAIM if plan.claims_any else 0
         escaped = host is not None
-        look_at_text = not escaped and (self.look_for_quotes or self.look_for_escaped_text)
+        # On pages that may quote a post or hide escaped markup in text, text and tails
+        # holding one of the trigger characters are looked at (most hold none).
+        triggers = None if escaped else self.text_triggers
         look_for_itemprop = not escaped and self.look_for_itemprop
+        gate_answers, named_by_gate = self.gate_answers, plan.named_by_gate
         index = self.index
         fragment_count = self.fragment_counts.get(host, 0) if escaped else 0  # type: ignore[arg-type]
         scope: Sighting | None = None
@@ -262,9 +275,10 @@ class _Walker:
                         hidden = False
             kind = kinds.get(node.tag, default_kind)
             if kind & _NOT_ELEMENT:
-                if look_at_text:
-                    self.index = index
-                    self._look_at_tail(node, scope, hidden)
+                if triggers is not None:
+                    tail = node.tail
+                    if tail and triggers.search(tail):
+                        self._look_at(node, index, tail, True, scope is None and not hidden)
                 continue
             if escaped:
                 fragment_count += 1
@@ -280,13 +294,27 @@ class _Walker:
                 if not chrome and kind & _CHROME_CLASS and _is_chrome_class(names):
                     chrome = True
                     _stop_at(stops, node, root, "chrome")
-                if scope is None and kind & _GATED and self._passes_gate(node, names):
+                if (
+                    scope is None
+                    and kind & _GATED
+                    # Most gated elements: a class the page already showed to fail.
+                    and not (
+                        gate_answers.get(names) is False
+                        and node.keys() == ["class"]
+                        and node.tag not in named_by_gate
+                    )
+                    and self._passes_gate(node, names)
+                ):
                     self.index = index
                     scope = self._claim(node, order, escaped)
                     if scope is not None:
                         _stop_at(stops, node, root, "scope")
-                        if look_at_text:  # its tail is outside the embed it holds
-                            self._look_at_text(node, scope, hidden, None, hidden)
+                        if triggers is not None:  # its tail is outside the embed it holds
+                            text, tail = node.text, node.tail
+                            if text and triggers.search(text):
+                                self._look_at(node, index, text, False, False)
+                            if tail and triggers.search(tail):
+                                self._look_at(node, index, tail, True, not hidden)
                         continue
                     if not escaped:  # a consent box keeps the embed it replaced
                         self._scan_attributes(node)
@@ -295,17 +323,23 @@ class _Walker:
             if kind == 0:  # most elements: nothing more to do
                 if look_for_itemprop and node.get("itemprop") is not None:
                     self.meta.offer(node)
-                if look_at_text:
-                    self.index = index
-                    self._look_at_text(node, scope, hidden, scope, hidden, not attributes_read)
+                if triggers is not None:
+                    if self.look_for_escaped_text and scope is None and not attributes_read:
+                        self._scan_attributes(node)
                     attributes_read = False
+                    text = node.text
+                    if text and triggers.search(text):
+                        self._look_at(node, index, text, False, scope is None and not hidden)
+                    tail = node.tail
+                    if tail and triggers.search(tail):
+                        self._look_at(node, index, tail, True, scope is None and not hidden)
                 continue
             self.index = index
             scope_outside, hidden_outside = scope, hidden
             tag = node.tag
             if not chrome and kind & (_CHROME | _CHROME_CLASS):
                 names = node.get("class")
-                if kind & _CHROME or (names and ("sidebar" in names or "widget_" in names)):
+                if kind & _CHROME or _is_chrome_class(names):
                     chrome = True
                     _stop_at(stops, node, root, "chrome")
             if not hidden and kind & _HIDDEN:
@@ -329,13 +363,21 @@ class _Walker:
                 continue
             if scope is None:
                 self._scan_attributes(node)
-            if scope is None and kind & _TEXT_HOST:
-                # Scripts are read hidden or not; raw text only where it shows.
+                if kind & _TEXT_HOST:
+                    # Scripts are read hidden or not; raw text only where it shows.
+                    text = node.text
+                    if text and (tag == "script" or ("<" in text and not hidden)):
+                        self._scan_escaped(text)
+            if triggers is not None:
                 text = node.text
-                if text and (tag == "script" or ("<" in text and not hidden)):
-                    self._scan_escaped(text)
-            if look_at_text:
-                self._look_at_text(node, scope, hidden, scope_outside, hidden_outside, False)
+                if text and triggers.search(text):
+                    # Text hosts' text was read above: it is not also text shown.
+                    shown = scope is None and not hidden and not kind & _TEXT_HOST
+                    self._look_at(node, index, text, False, shown)
+                tail = node.tail
+                if tail and triggers.search(tail):
+                    outside = scope_outside is None and not hidden_outside
+                    self._look_at(node, index, tail, True, outside)
         if escaped:
             self.fragment_counts[host] = fragment_count  # type: ignore[index]
         else:
@@ -411,27 +453,16 @@ class _Walker:
             self.gate_answers[value] = known
         return known
 
-    def _look_at_text(
-        self,
-        node: Element,
-        scope: Sighting | None,
-        hidden: bool,
-        scope_outside: Sighting | None,
-        hidden_outside: bool,
-        attributes: bool = True,
-    ) -> None:
-        """An element's attributes (unless ``attributes`` is false: they were read), text
-        and tail, on pages that may quote a post or hide escaped markup there (``scope``
-        and ``hidden``: inside the element; ``..._outside``: around it, where its tail is)."""
-        if attributes and scope is None and self.look_for_escaped_text:
-            self._scan_attributes(node)
-        if self.look_for_quotes:
-            self._mark_quotes(node, node.text, is_tail=False)
-        if self.look_for_escaped_text and scope is None and not hidden:
-            text = node.text
-            if text and "<" in text and node.tag not in _TEXT_HOST_TAGS:
-                self._scan_escaped(text)
-        self._look_at_tail(node, scope_outside, hidden_outside)
+    def _look_at(self, node: Element, index: int, text: str, is_tail: bool, shown: bool) -> None:
+        """Text or a tail holding a trigger character: remember it if it may start or
+        hold a quoted post (its paragraph is built later); visit the markup escaped in
+        it if it is ``shown`` (outside claimed embeds and hidden elements)."""
+        if self.look_for_quotes and (
+            text.endswith("(") or any(marker in text for marker in self.plan.quote_markers)
+        ):
+            self.text.marked.append((node, index, is_tail))
+        if self.look_for_escaped_text and shown and "<" in text:
+            self._scan_escaped(text)
 
     def _scan_attributes(self, element: Element) -> None:
         """Visit the embed markup in ``element``'s attribute values (a consent box keeps
@@ -439,27 +470,6 @@ class _Walker:
         for value in element.values():
             if "<" in value:
                 self._scan_escaped(value)
-
-    def _look_at_tail(self, node: Element, scope: Sighting | None, hidden: bool) -> None:
-        """The text after ``node`` (``scope`` and ``hidden``: around ``node``)."""
-        if self.look_for_quotes:
-            self._mark_quotes(node, node.tail, is_tail=True)
-        if self.look_for_escaped_text and scope is None and not hidden:
-            tail = node.tail
-            if tail and "<" in tail:
-                self._scan_escaped(tail)
-
-    def _mark_quotes(self, node: Element, text: str | None, is_tail: bool) -> None:
-        """Remember text that may start or hold a quoted post (its paragraph is built later)."""
-        if not text:
-            return
-        if text.endswith("("):
-            self.text.marked.append((node, self.index, is_tail))
-            return
-        for marker in self.plan.quote_markers:
-            if marker in text:
-                self.text.marked.append((node, self.index, is_tail))
-                return
 
     def _scan_escaped(self, raw: str) -> None:
         """Visit the embed markup escaped inside ``raw`` (cheap substring test first)."""
@@ -476,6 +486,29 @@ def _is_chrome_class(names: str | None) -> bool:
     return names is not None and ("sidebar" in names or "widget_" in names)
 
 
+@lru_cache(maxsize=16)
+def _text_triggers(quote_markers: tuple[str, ...], escaped_text: bool) -> re.Pattern[str] | None:
+    """What a text must hold to be looked at: a quote marker or ``(`` (a quote's
+    ``(<a>@handle</a>)``), or ``<`` (escaped markup); ``None`` when nothing is looked for."""
+    parts = [re.escape(marker) for marker in quote_markers if "(" not in marker]
+    if quote_markers:
+        parts.append(r"\(")
+    if escaped_text:
+        parts.append("<")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _may_quote(raw: bytes, quote_markers: Sequence[str]) -> bool:
+    """Whether a page's bytes may hold a post quoted as text: a quote marker, or a "("
+    the quote's handle may follow through markup or a character reference."""
+    if not quote_markers:
+        return False
+    if _PAREN_BEFORE_HANDLE_RE.search(raw) or _PAREN_REFERENCE_RE.search(raw):
+        return True
+    # Markers the search above covers ("(@") need no search of their own.
+    return any(m.encode() in raw for m in quote_markers if not m.startswith("(@"))
+
+
 def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFindings:
     """Parse ``markup`` (text, or UTF-8 bytes) once and visit it once: metadata, post
     sightings and raw links."""
@@ -484,10 +517,13 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     raw = markup.encode("utf-8", errors="replace") if isinstance(markup, str) else markup
     del markup  # the tree is built from the bytes alone
     # Pages rarely hold what the rarer steps look for; their bytes say so at C speed.
-    walker.look_for_quotes = any(m.encode() in raw for m in plan.quote_markers)
+    walker.look_for_quotes = _may_quote(raw, plan.quote_markers)
     if plan.markers:
         walker.look_for_escaped_text = _ESCAPED_LT_RE.search(raw) is not None
     walker.look_for_itemprop = b"itemprop" in raw
+    walker.text_triggers = _text_triggers(
+        plan.quote_markers if walker.look_for_quotes else (), walker.look_for_escaped_text
+    )
     tree, warnings = make_page_tree(raw)
     sightings = walker.sightings
     if tree is not None:
