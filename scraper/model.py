@@ -59,8 +59,9 @@ class Post:
     ``escaped`` (inside a script/JSON string), ``text-signature`` (plain-text quote),
     ``wrapped``, ``consent``, ``screenshot`` (a tweet in a publisher's own markup, a
     consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
-    ``xfbml`` (other platforms' embed forms) and
-    ``link`` (a link in the article text to a post, not an embed).
+    ``xfbml`` (other platforms' embed forms), ``oembed`` (an editor's or embed service's
+    placeholder holding only the post's URL: CKEditor's ``<oembed url>``, Embedly's AMP
+    card) and ``link`` (a link in the article text to a post, not an embed).
     """
 
     platform: str

@@ -8,7 +8,11 @@ Forms recognised (twitter.com and x.com alike), each with its ``Post.kind``:
 - ``rendered``: what widgets.js leaves after it ran (``data-tweet-id`` on iframes,
   ``twitterwidget`` and rendered divs, ``platform.twitter.com/embed/Tweet.html?id=`` iframes);
 - ``amp``: ``<amp-twitter data-tweetid>``; ``embed-id``: ``div.embed-twitter[data-embed-id]``;
-- ``wp-embed``: a WordPress embed block that holds only the status URL.
+- ``wp-embed``: a WordPress embed block that holds only the status URL (the block is
+  ``wp-block-embed-twitter``, or ``wp-block-embed-x`` since WordPress 7 names the provider
+  "x");
+- ``oembed``: an editor's or embed service's placeholder holding only the status URL
+  (CKEditor's ``<oembed url>`` or ``<div data-oembed-url>``, ``<amp-embedly-card>``).
 
 Not posts: timelines, moments, follow/share/intent buttons, status links in running text.
 The traversal (``scraper.parse.html``) marks posts found in escaped markup ``escaped``.
@@ -22,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from scraper.model import Post
 from scraper.parse.dates import is_date_mismatch
 from scraper.parse.html import Element, PageContext
+from scraper.parse.platforms.frames import OEMBED_URL_ATTRIBUTES, oembed_url
 from scraper.parse.text import TextPost, find_text_posts
 from scraper.parse.tree import text_content
 from scraper.parse.tweet_markup import (
@@ -57,6 +62,10 @@ _ID_ATTRIBUTES = ("data-tweet-id", "data-tweetid")
 _BUTTON_WORDS = ("button", "share", "intent", "follow", "like", "retweet", "reply")
 _EMBED_IFRAME_PATHS = ("/embed/tweet.html", "/embed/index.html")
 _EMBED_IFRAME_HOSTS = ("platform.twitter.com", "platform.x.com")
+# WordPress embed blocks of Twitter/X: the block's own class, or its provider's (WordPress
+# 7 names the provider "x", earlier versions "twitter", whatever the URL's host).
+_WP_BLOCK_CLASSES = ("wp-block-embed-twitter", "wp-block-embed-x")
+_WP_PROVIDER_CLASSES = ("is-provider-twitter", "is-provider-x")
 
 
 def _embed_kind(element: Element) -> str | None:
@@ -136,8 +145,8 @@ def _amp(element: Element, page: PageContext) -> Post | None:
 def _wp_embed(element: Element, page: PageContext) -> Post | None:
     """A WordPress embed block holding only the status URL (the blockquote was not kept)."""
     names = classes(element)
-    if "wp-block-embed-twitter" not in names and not (
-        "wp-block-embed" in names and "is-provider-twitter" in names
+    if not any(name in names for name in _WP_BLOCK_CLASSES) and not (
+        "wp-block-embed" in names and any(name in names for name in _WP_PROVIDER_CLASSES)
     ):
         return None
     if next(element.iterdescendants("blockquote"), None) is not None:
@@ -154,6 +163,15 @@ def _wp_embed(element: Element, page: PageContext) -> Post | None:
     if ref is None:
         return None
     return make_tweet_post("wp-embed", page, post_id=ref.post_id, handle=ref.handle)
+
+
+def _oembed(element: Element, page: PageContext) -> Post | None:
+    """An editor's or embed service's placeholder holding only the status URL."""
+    url = oembed_url(element)
+    ref = parse_status_url(url) if url else None
+    if ref is None:
+        return None
+    return make_tweet_post("oembed", page, post_id=ref.post_id, handle=ref.handle)
 
 
 def _embed_div(element: Element, page: PageContext) -> Post | None:
@@ -198,8 +216,10 @@ class TwitterDetector:
     #: names hold when it may (a Twitter class, a tweet id, a publisher's wrapper).
     element_names: Mapping[str, str | None] = {
         **dict.fromkeys(_ID_CARRIERS, "twitter|" + WRAPPER_HINTS),
+        "div": "twitter|data\\-oembed\\-url|" + WRAPPER_HINTS,
         **dict.fromkeys(("blockquote", "amp-twitter", "iframe", "figure"), None),
         **dict.fromkeys(("twitterwidget", "twitter-widget"), None),
+        **dict.fromkeys((tag for tag in OEMBED_URL_ATTRIBUTES if tag != "div"), None),
     }
     #: A tweet quoted as text ends ``(@handle) Date``.
     quote_markers: tuple[str, ...] = ("(@",)
@@ -223,13 +243,18 @@ class TwitterDetector:
             return _blockquote(element, page)
         if name == "amp-twitter":
             return _amp(element, page)
+        if name in OEMBED_URL_ATTRIBUTES and name != "div":
+            return _oembed(element, page)
         if name not in _ID_CARRIERS:
             return None
         post = None
-        # Every form below names Twitter in a class; most elements can stop here.
-        if "twitter" in (element.get("class") or "").lower():
-            if name == "figure":
-                post = _wp_embed(element, page)
-            elif name == "div":
-                post = _embed_id(element, page) or _embed_div(element, page)
+        # Every form below names Twitter (or X's WordPress block) in a class; most
+        # elements can stop here.
+        names = (element.get("class") or "").lower()
+        if name == "figure" and ("twitter" in names or "-x" in names):
+            post = _wp_embed(element, page)
+        elif name == "div" and "twitter" in names:
+            post = _embed_id(element, page) or _embed_div(element, page)
+        elif name == "div" and element.get("data-oembed-url"):
+            post = _oembed(element, page)
         return post or _rendered(element, page) or detect_wrapped(element, page)

@@ -24,7 +24,9 @@ from scraper.parse.platforms.facebook import FacebookDetector
 from scraper.parse.platforms.frames import (
     FRAME_MARKERS,
     FRAME_TAGS,
+    OEMBED_URL_ATTRIBUTES,
     detect_frame,
+    detect_oembed,
     detect_wp_embed,
 )
 from scraper.parse.platforms.instagram import InstagramDetector
@@ -54,12 +56,18 @@ def _detect_frame(element: Element, page: PageContext) -> Post | None:
     return detect_frame(element)
 
 
+def _detect_oembed(element: Element, page: PageContext) -> Post | None:
+    return detect_oembed(element)
+
+
 class PlatformDetectors:
     """One :class:`~scraper.parse.html.PostDetector` for every platform but Twitter.
 
     Frames (``iframe``, ``embed``, ``amp-iframe``) go to the shared frame reader,
-    ``figure.wp-block-embed`` to the WordPress block reader, and every other element to
-    the detectors that listed its tag, in the order given.
+    ``figure.wp-block-embed`` to the WordPress block reader, editors' and embed services'
+    placeholders (``oembed``, ``amp-embedly-card``, ``div[data-oembed-url]``) to the
+    placeholder reader, and every other element to the detectors that listed its tag, in
+    the order given.
     """
 
     platform = "platforms"
@@ -82,7 +90,9 @@ class PlatformDetectors:
             tag: self._detect_markup for tag in by_tag
         }
         self._handlers.update({tag: _detect_frame for tag in FRAME_TAGS})
+        self._handlers.update({tag: _detect_oembed for tag in OEMBED_URL_ATTRIBUTES})
         self._handlers["figure"] = self._detect_figure
+        self._handlers["div"] = self._detect_div  # a platform's markup or a placeholder
         #: The elements :meth:`detect` may claim, with the class words one of which they
         #: need (``None``: any such element); the traversal offers it no others.
         self.element_names: dict[str, str | None] = dict.fromkeys(self._handlers)
@@ -91,6 +101,12 @@ class PlatformDetectors:
                 self.element_names[tag] = "|".join(
                     re.escape(word) for _, words in found for word in words
                 )
+        # A div is offered for a platform's class word or a placeholder's attribute name.
+        placeholder = re.escape(OEMBED_URL_ATTRIBUTES["div"])
+        if "div" not in by_tag:
+            self.element_names["div"] = placeholder
+        elif self.element_names["div"] is not None:
+            self.element_names["div"] += "|" + placeholder
         markers = [m for d in detectors for m in d.markers] + list(FRAME_MARKERS)
         self.markers: tuple[str, ...] = tuple(dict.fromkeys(markers))
 
@@ -101,6 +117,9 @@ class PlatformDetectors:
 
     def _detect_figure(self, element: Element, page: PageContext) -> Post | None:
         return detect_wp_embed(element) or self._detect_markup(element, page)
+
+    def _detect_div(self, element: Element, page: PageContext) -> Post | None:
+        return detect_oembed(element) or self._detect_markup(element, page)
 
     def _detect_markup(self, element: Element, page: PageContext) -> Post | None:
         """Ask the detectors that want this tag, if the element's class may interest them."""

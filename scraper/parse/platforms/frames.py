@@ -1,5 +1,8 @@
-"""Embeds that are only a URL: iframes (and ``<embed>``) of every platform, and WordPress
-embed blocks that kept the post's URL but not its markup.
+"""Embeds that are only a URL: iframes (and ``<embed>``) of every platform, WordPress
+embed blocks that kept the post's URL but not its markup, and the placeholders editors and
+embed services leave for a script to fill (kind ``oembed``): CKEditor 5's ``<oembed url>``
+(or ``<div data-oembed-url>`` with no embed markup inside) and AMP's
+``<amp-embedly-card data-url>``.
 
 One reader for all platforms: the URL goes to :func:`scraper.parse.post_urls.parse_post_url`,
 whose per-platform parsers accept the embed forms (``youtube.com/embed/ID``,
@@ -18,9 +21,21 @@ from scraper.parse.platforms.common import attr, classes, embed_sources, make_po
 from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
-__all__ = ["FRAME_MARKERS", "FRAME_TAGS", "detect_frame", "detect_wp_embed"]
+__all__ = [
+    "FRAME_MARKERS",
+    "FRAME_TAGS",
+    "OEMBED_URL_ATTRIBUTES",
+    "detect_frame",
+    "detect_oembed",
+    "detect_wp_embed",
+    "oembed_url",
+]
 
 FRAME_TAGS = frozenset({"iframe", "embed", "amp-iframe"})
+#: Placeholders holding only a post's URL, by element name: the attribute that holds it.
+OEMBED_URL_ATTRIBUTES = {"oembed": "url", "amp-embedly-card": "data-url", "div": "data-oembed-url"}
+# Markup inside a placeholder that is the post itself (read by the inner element).
+_EMBED_MARKUP = ("blockquote", "iframe", "embed", "amp-iframe", "amp-twitter", "amp-instagram")
 #: Substrings of an escaped iframe (in a script or attribute) worth unescaping for.
 FRAME_MARKERS = (
     "youtube.com/embed",
@@ -57,6 +72,31 @@ def detect_frame(element: Element) -> Post | None:
         if ref is not None and ref.platform in _FRAME_PLATFORMS:
             return _post(ref, "iframe")
     return None
+
+
+def oembed_url(element: Element) -> str | None:
+    """The post URL an editor's or embed service's placeholder holds, else ``None``.
+
+    A ``<div data-oembed-url>`` with the provider's markup inside (CKEditor's previews) is
+    not read: that markup is the post, and the traversal reads it next.
+    """
+    name = OEMBED_URL_ATTRIBUTES.get(element.tag)
+    url = attr(element, name) if name is not None else None
+    if not url or len(url) > 2048:
+        return None
+    if element.tag == "div" and next(element.iterdescendants(*_EMBED_MARKUP), None) is not None:
+        return None
+    return url
+
+
+def detect_oembed(element: Element) -> Post | None:
+    """The post of an editor's or embed service's placeholder (not Twitter's: the
+    Twitter detector reads those, through :func:`oembed_url` too)."""
+    url = oembed_url(element)
+    ref = post_urls.parse_post_url(url) if url else None
+    if ref is None or ref.platform not in _FRAME_PLATFORMS:
+        return None
+    return _post(ref, "oembed")
 
 
 def detect_wp_embed(element: Element) -> Post | None:

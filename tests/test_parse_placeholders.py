@@ -1,0 +1,125 @@
+"""Embeds that editors and embed services leave as a placeholder holding only the post's
+URL (kind ``oembed``), and WordPress 7's X embed block; and the near misses."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper.parse import parse_document
+
+STATUS = "https://twitter.com/NWS/status/1234567890123456789"
+BLOCKQUOTE = (
+    '<blockquote class="twitter-tweet"><p>Flood warning until 6 PM.</p>&mdash; NWS (@NWS) '
+    f'<a href="{STATUS}">May 1, 2020</a></blockquote>'
+)
+
+
+def posts(body: str) -> list[tuple[str, str, str | None, str | None]]:
+    html = f"<html><body><p>What the weather service said.</p>{body}</body></html>"
+    article = parse_document(html.encode(), source="page.html", base_url="https://news.example/")
+    return [(p.platform, p.kind, p.post_id, p.handle) for p in article.posts]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # CKEditor 5's media embed, as it saves it by default
+        (
+            f'<figure class="media"><oembed url="{STATUS}"></oembed></figure>',
+            ("twitter", "oembed", "1234567890123456789", "NWS"),
+        ),
+        (
+            '<figure class="media"><oembed url="https://x.com/NWS/status/1234567890123456789'
+            '?s=20"></oembed></figure>',
+            ("twitter", "oembed", "1234567890123456789", "NWS"),
+        ),
+        (
+            '<figure class="media"><oembed url="https://www.youtube.com/watch?v=dQw4w9WgXcQ">'
+            "</oembed></figure>",
+            ("youtube", "oembed", "dQw4w9WgXcQ", None),
+        ),
+        (
+            '<figure class="media"><oembed url="https://www.instagram.com/p/CqXyZ12abcD/">'
+            "</oembed></figure>",
+            ("instagram", "oembed", "CqXyZ12abcD", None),
+        ),
+        # ...and with previews kept, before the provider's script filled them
+        (
+            f'<figure class="media"><div data-oembed-url="{STATUS}"><div style="position:'
+            'relative"></div></div></figure>',
+            ("twitter", "oembed", "1234567890123456789", "NWS"),
+        ),
+        # AMP's Embedly card
+        (
+            '<amp-embedly-card data-url="https://twitter.com/AMPhtml/status/986750295077040128"'
+            ' layout="responsive" width="150" height="80"></amp-embedly-card>',
+            ("twitter", "oembed", "986750295077040128", "AMPhtml"),
+        ),
+        (
+            '<amp-embedly-card data-url="https://www.youtube.com/watch?v=lBTCB7yLs8Y">'
+            "</amp-embedly-card>",
+            ("youtube", "oembed", "lBTCB7yLs8Y", None),
+        ),
+        # WordPress 7 names the provider "x", whatever the URL's host
+        (
+            '<figure class="wp-block-embed is-type-rich is-provider-x wp-block-embed-x">'
+            '<div class="wp-block-embed__wrapper">\nhttps://x.com/NWS/status/1234567890123456789'
+            "\n</div></figure>",
+            ("twitter", "wp-embed", "1234567890123456789", "NWS"),
+        ),
+        (
+            '<figure class="wp-block-embed is-type-rich is-provider-x"><div class="wp-block-'
+            f'embed__wrapper">{STATUS}</div></figure>',
+            ("twitter", "wp-embed", "1234567890123456789", "NWS"),
+        ),
+    ],
+)
+def test_a_placeholder_holding_only_the_url_is_an_embed(
+    body: str, expected: tuple[str, str, str, str | None]
+) -> None:
+    assert posts(body) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the provider's markup inside the placeholder is the post, read as such
+        (
+            f'<div data-oembed-url="{STATUS}">{BLOCKQUOTE}</div>',
+            ("twitter", "blockquote", "1234567890123456789", "NWS"),
+        ),
+        (
+            '<div data-oembed-url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"><div><iframe '
+            'src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe></div></div>',
+            ("youtube", "iframe", "dQw4w9WgXcQ", None),
+        ),
+        (
+            '<figure class="wp-block-embed is-provider-x wp-block-embed-x"><div class="wp-block-'
+            f'embed__wrapper">{BLOCKQUOTE}</div></figure>',
+            ("twitter", "blockquote", "1234567890123456789", "NWS"),
+        ),
+    ],
+)
+def test_markup_inside_a_placeholder_is_the_post(
+    body: str, expected: tuple[str, str, str, str | None]
+) -> None:
+    assert posts(body) == [expected]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<figure class="media"><oembed url="https://twitter.com/NWS"></oembed></figure>',
+        '<figure class="media"><oembed url="https://www.google.com/maps/place/X"></oembed></figure>',
+        '<figure class="media"><oembed></oembed></figure>',
+        '<div data-oembed-url=""></div>',
+        '<amp-embedly-card data-url="https://news.example/story"></amp-embedly-card>',
+        # a URL in an attribute no placeholder uses
+        f'<div data-share-url="{STATUS}"></div>',
+        # another provider's WordPress block
+        '<figure class="wp-block-embed is-provider-xkcd wp-block-embed-xkcd"><div class='
+        '"wp-block-embed__wrapper">https://xkcd.com/927/</div></figure>',
+    ],
+)
+def test_near_misses_are_not_posts(body: str) -> None:
+    assert posts(body) == []
