@@ -141,3 +141,55 @@ def test_ids_in_data_attributes_of_tweet_containers() -> None:
         ("wrapped", "1313412635854077952", "blairscove"),
         ("wrapped", "1313455352902492160", None),
     ]
+
+
+REACT_TWEET = """<div class="react-tweet-theme tweet-container_root__3qYvM">
+<article class="tweet-container_article__0ERPK">
+<div class="tweet-header_header__CXzdi">
+<a href="https://x.com/NWS" class="tweet-header_avatar__0Wi9G"><img alt="NWS" src="a.jpg"></a>
+<div class="tweet-header_author__k7Vgw">
+<a href="https://x.com/NWS"><span>National Weather Service</span></a>
+<a href="https://x.com/NWS"><span>@NWS</span></a></div></div>
+<p class="tweet-body_root__ChzUj" lang="en">Flood warning for the county until 6 PM. #flood</p>
+<div class="tweet-info_info__ll_kH">
+<a class="tweet-info-created-at_root__KaxZi"
+   href="https://x.com/NWS/status/1234567890123456789">
+<time datetime="2020-05-01T10:00:00.000Z">10:00 AM · May 1, 2020</time></a></div>
+</article></div>"""
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        # react-tweet (Next.js sites): CSS modules keep the part's name in its class
+        REACT_TWEET,
+        # a publisher's own: the header names the author, the text has its own part
+        """<div class="embed--twitter"><div class="embed__header">National Weather Service
+        @NWS</div><div class="tweet__text">Flood warning for the county until 6 PM.
+        #flood</div><a href="https://twitter.com/NWS/status/1234567890123456789">
+        <time datetime="2020-05-01">May 1, 2020</time></a></div>""",
+    ],
+)
+def test_a_wrappers_text_part_is_the_posts_text(wrapper: str) -> None:
+    """The header (name, handle, avatar) around the text is not the post's text."""
+    html = f"<html><body><p>The service warned:</p>{wrapper}</body></html>".encode()
+    (post,) = parse_document(html, source="react.html").posts
+    assert (post.kind, post.post_id, post.handle, post.text, post.date) == (
+        "wrapped",
+        "1234567890123456789",
+        "NWS",
+        "Flood warning for the county until 6 PM. #flood",
+        "2020-05-01",
+    )
+    assert [e.value for e in post.entities] == ["flood"]
+
+
+def test_without_one_text_part_the_wrapper_is_read_whole() -> None:
+    """Two parts named for text (or a "retweet-text" counter) say nothing: read as before."""
+    html = b"""<html><body><div class="embed--twitter"><div class="tweet-text">First
+    part.</div><div class="tweet-text">Second part.</div><span class="retweet-text">3</span>
+    <a href="https://twitter.com/NWS/status/1234567890123456789">May 1, 2020</a></div>
+    </body></html>"""
+    (post,) = parse_document(html, source="two.html").posts
+    assert post.text is not None
+    assert "First" in post.text and "Second" in post.text

@@ -5,8 +5,10 @@ Forms recognised, each with its ``Post.kind``:
 - ``wrapped``: a container whose class, id or ``data-*`` attributes name a tweet
   (``embed--twitter``, ``tweet-embed``, ``social-embed--twitter``, ``data-embed-type=
   "twitter"``...) holding one status link and the post's text (and its signature, or a
-  ``<time>``, when the markup shows them); without a status link, the id or status URL
-  its ``data-*`` attributes carry (``data-id``, ``data-url``), for a script to render;
+  ``<time>``, when the markup shows them; a part whose class names the text, such as
+  ``tweet__text`` or react-tweet's ``tweet-body_root__...``, is the text and the header
+  around it is not); without a status link, the id or status URL its ``data-*``
+  attributes carry (``data-id``, ``data-url``), for a script to render;
 - ``consent``: a consent or click-to-load placeholder (``data-consent``, Borlabs,
   Didomi, "two-click" boxes) that keeps the status link; the placeholder's own text
   ("load content from X?") is not the post's, so only a signature gives it text;
@@ -27,7 +29,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from scraper.model import Post
-from scraper.parse.html import PageContext
+from scraper.parse.entities import extract_entities
+from scraper.parse.html import PageContext, element_text
 from scraper.parse.platforms.common import time_element_date
 from scraper.parse.tree import Element
 from scraper.parse.tweet_markup import attr, make_tweet_post, read_tweet_markup, tweet_id
@@ -75,6 +78,9 @@ _URL_PARAMETERS = ("url", "src", "href")
 # Data attributes that carry a post's id in a tweet-named container ("data-id" and the like).
 _ID_ATTRIBUTE_ENDS = ("-id", "-tweetid", "-statusid")
 _FRAGMENT_ID_RE = re.compile(r"#(?:id=|tweet-?)?(\d{5,20})$", re.IGNORECASE)
+# A wrapper's part that holds the post's text alone ("tweet-text", "tweet__body", react-tweet's
+# CSS module "tweet-body_root__x1y2"): its header (name, handle, avatar) stays out.
+_TEXT_PART_RE = re.compile(r"(?<![a-z])tweet[-_]{0,2}(?:body|text|content)(?![a-z])")
 
 
 def _signs(element: Element) -> str:
@@ -193,11 +199,21 @@ def read_wrapped(
     while holder is not None:
         post = read_tweet_markup(holder, page, "wrapped", fallback_id=status_id)
         if post is not None and post.post_id == status_id and _strip_dashes(post).text:
-            return _with_time(post, holder, page)
+            return _with_time(_text_part(post, holder), holder, page)
         if holder is element:
             break
         holder = holder.getparent()
     return None  # a container with a link to a status but no post in it
+
+
+def _text_part(post: Post, holder: Element) -> Post:
+    """The post's text from the one part of ``holder`` whose class names it, if any."""
+    parts = [e for e in holder.iter() if _TEXT_PART_RE.search(str(e.get("class") or "").lower())]
+    if len(parts) == 1:
+        text = element_text(parts[0])[0].strip()
+        if text:
+            post.text, post.entities = text, extract_entities(text)
+    return post
 
 
 def _placeholder(element: Element, page: PageContext, status_id: str) -> Post | None:
