@@ -184,6 +184,36 @@ def test_a_wrappers_text_part_is_the_posts_text(wrapper: str) -> None:
     assert [e.value for e in post.entities] == ["flood"]
 
 
+SUBSTACK_TWEET = """<div class="tweet" data-attrs="{}" data-component-name="Twitter2ToDOM">
+<a class="tweet-link-top" href="https://twitter.com/NWS/status/1234567890123456789">
+<div class="tweet-header"><img class="tweet-header-avatar" src="a.jpg">
+<div class="tweet-header-text"><span class="tweet-author-name">National Weather Service
+</span><span class="tweet-author-handle">@NWS</span></div></div>
+<div class="tweet-text">Flood warning for the county until 6 PM. #flood</div></a>
+<a class="tweet-link-bottom" href="https://twitter.com/NWS/status/1234567890123456789">
+<div class="tweet-footer"><span class="tweet-date">7:54 PM \u2219 Mar 2, 2020</span></div>
+</a></div>"""
+
+
+def test_a_wrappers_name_and_date_parts() -> None:
+    """Substack's tweet: the author's name and the date shown have parts of their own
+    (no signature, no ``<time>``)."""
+    html = f"<html><body><p>The service warned:</p>{SUBSTACK_TWEET}</body></html>".encode()
+    (post,) = parse_document(html, source="substack.html").posts
+    assert (post.kind, post.handle, post.display_name, post.text) == (
+        "wrapped",
+        "NWS",
+        "National Weather Service",
+        "Flood warning for the county until 6 PM. #flood",
+    )
+    # the date shown is the one the id encodes (2020-03-02T19:54:56Z): no mismatch
+    assert (post.date, post.date_text, post.date_mismatch) == (
+        "2020-03-02",
+        "7:54 PM \u2219 Mar 2, 2020",
+        False,
+    )
+
+
 def test_without_one_text_part_the_wrapper_is_read_whole() -> None:
     """Two parts named for text (or a "retweet-text" counter) say nothing: read as before."""
     html = b"""<html><body><div class="embed--twitter"><div class="tweet-text">First

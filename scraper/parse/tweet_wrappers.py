@@ -5,9 +5,10 @@ Forms recognised, each with its ``Post.kind``:
 - ``wrapped``: a container whose class, id or ``data-*`` attributes name a tweet
   (``embed--twitter``, ``tweet-embed``, ``social-embed--twitter``, ``data-embed-type=
   "twitter"``...) holding one status link and the post's text (and its signature, or a
-  ``<time>``, when the markup shows them; a part whose class names the text, such as
-  ``tweet__text`` or react-tweet's ``tweet-body_root__...``, is the text and the header
-  around it is not); without a status link, the id or status URL its ``data-*``
+  ``<time>``, when the markup shows them; parts whose class names them give the text,
+  such as ``tweet__text`` or react-tweet's ``tweet-body_root__...`` (the header around it
+  is not the text), the author's name and the date shown, as in Substack's tweets);
+  without a status link, the id or status URL its ``data-*``
   attributes carry (``data-id``, ``data-url``), for a script to render;
 - ``consent``: a consent or click-to-load placeholder (``data-consent``, Borlabs,
   Didomi, "two-click" boxes) that keeps the status link; the placeholder's own text
@@ -31,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from scraper.model import Post
 from scraper.parse.entities import extract_entities
 from scraper.parse.html import PageContext, element_text
-from scraper.parse.platforms.common import time_element_date
+from scraper.parse.platforms.common import read_shown_date, time_element_date
 from scraper.parse.tree import Element
 from scraper.parse.tweet_markup import attr, make_tweet_post, read_tweet_markup, tweet_id
 from scraper.parse.urls import parse_status_url, posted_at_iso
@@ -78,9 +79,13 @@ _URL_PARAMETERS = ("url", "src", "href")
 # Data attributes that carry a post's id in a tweet-named container ("data-id" and the like).
 _ID_ATTRIBUTE_ENDS = ("-id", "-tweetid", "-statusid")
 _FRAGMENT_ID_RE = re.compile(r"#(?:id=|tweet-?)?(\d{5,20})$", re.IGNORECASE)
-# A wrapper's part that holds the post's text alone ("tweet-text", "tweet__body", react-tweet's
-# CSS module "tweet-body_root__x1y2"): its header (name, handle, avatar) stays out.
+# A wrapper's parts named by their class: the post's text alone ("tweet-text", "tweet__body",
+# react-tweet's CSS module "tweet-body_root__x1y2"; the header with name, handle and avatar
+# stays out), the author's name ("tweet-author-name", "authorName") and the date shown
+# ("tweet-date", Substack's).
 _TEXT_PART_RE = re.compile(r"(?<![a-z])tweet[-_]{0,2}(?:body|text|content)(?![a-z])")
+_NAME_PART_RE = re.compile(r"(?<![a-z])(?:tweet[-_]{0,2})?author[-_]{0,2}name(?![a-z])")
+_DATE_PART_RE = re.compile(r"(?<![a-z])tweet[-_]{0,2}(?:date|time|timestamp)(?![a-z])")
 
 
 def _signs(element: Element) -> str:
@@ -199,20 +204,33 @@ def read_wrapped(
     while holder is not None:
         post = read_tweet_markup(holder, page, "wrapped", fallback_id=status_id)
         if post is not None and post.post_id == status_id and _strip_dashes(post).text:
-            return _with_time(_text_part(post, holder), holder, page)
+            return _with_time(_with_parts(post, holder, page), holder, page)
         if holder is element:
             break
         holder = holder.getparent()
     return None  # a container with a link to a status but no post in it
 
 
-def _text_part(post: Post, holder: Element) -> Post:
-    """The post's text from the one part of ``holder`` whose class names it, if any."""
-    parts = [e for e in holder.iter() if _TEXT_PART_RE.search(str(e.get("class") or "").lower())]
-    if len(parts) == 1:
-        text = element_text(parts[0])[0].strip()
-        if text:
-            post.text, post.entities = text, extract_entities(text)
+def _one_part(holder: Element, pattern: re.Pattern[str]) -> str | None:
+    """The text of the one part of ``holder`` whose class matches ``pattern`` (none when
+    no part or several do)."""
+    parts = [e for e in holder.iter() if pattern.search(str(e.get("class") or "").lower())]
+    return element_text(parts[0])[0].strip() or None if len(parts) == 1 else None
+
+
+def _with_parts(post: Post, holder: Element, page: PageContext) -> Post:
+    """The post's text, author's name and shown date from the parts of ``holder`` that
+    their class names, where the markup has them (a ``<time>`` is read after this)."""
+    text = _one_part(holder, _TEXT_PART_RE)
+    if text is not None:
+        post.text, post.entities = text, extract_entities(text)
+    if post.display_name is None:
+        name = _one_part(holder, _NAME_PART_RE)
+        post.display_name = " ".join(name.split()) if name else None
+    if post.date_text is None and next(holder.iter("time"), None) is None:
+        date, shown = read_shown_date(_one_part(holder, _DATE_PART_RE), page.lang)
+        if date is not None:
+            post.date, post.date_text = date, shown  # the mismatch is set when posts merge
     return post
 
 
