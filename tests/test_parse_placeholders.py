@@ -60,6 +60,30 @@ def posts(body: str) -> list[tuple[str, str, str | None, str | None]]:
             "</amp-embedly-card>",
             ("youtube", "oembed", "lBTCB7yLs8Y", None),
         ),
+        # Iframely's embed code: a div around a link to the post, for its script
+        (
+            '<div class="iframely-embed"><div class="iframely-responsive"><a href="https://'
+            'www.instagram.com/p/CqXyZ12abcD/" data-iframely-url="//cdn.iframe.ly/abc123"></a>'
+            "</div></div>",
+            ("instagram", "oembed", "CqXyZ12abcD", None),
+        ),
+        (
+            f'<div class="iframely-embed"><a href="{STATUS}" data-iframely-url="//cdn.iframe.'
+            'ly/abc123"></a></div>',
+            ("twitter", "oembed", "1234567890123456789", "NWS"),
+        ),
+        # oEmbed services' iframes (Medium embeds everything through Embedly's)
+        (
+            '<iframe src="https://cdn.embedly.com/widgets/media.html?src=https%3A%2F%2Fwww.'
+            "youtube.com%2Fembed%2FdQw4w9WgXcQ%3Ffeature%3Doembed&url=https%3A%2F%2Fwww."
+            'youtube.com%2Fwatch%3Fv%3DdQw4w9WgXcQ&type=text%2Fhtml&schema=youtube"></iframe>',
+            ("youtube", "iframe", "dQw4w9WgXcQ", None),
+        ),
+        (
+            '<iframe src="https://cdn.iframe.ly/api/iframe?url=https%3A%2F%2Fwww.instagram.com'
+            '%2Fp%2FCqXyZ12abcD%2F&key=abc"></iframe>',
+            ("instagram", "iframe", "CqXyZ12abcD", None),
+        ),
         # WordPress 7 names the provider "x", whatever the URL's host
         (
             '<figure class="wp-block-embed is-type-rich is-provider-x wp-block-embed-x">'
@@ -116,6 +140,12 @@ def test_markup_inside_a_placeholder_is_the_post(
         '<amp-embedly-card data-url="https://news.example/story"></amp-embedly-card>',
         # a URL in an attribute no placeholder uses
         f'<div data-share-url="{STATUS}"></div>',
+        # an oEmbed service's iframe of an article, a URL parameter of another host's iframe
+        '<iframe src="https://cdn.embedly.com/widgets/media.html?url=https%3A%2F%2Fnews.'
+        'example%2Fstory&schema=news"></iframe>',
+        '<iframe src="https://widgets.example/player?url=https%3A%2F%2Fwww.youtube.com%2F'
+        'watch%3Fv%3DdQw4w9WgXcQ"></iframe>',
+        '<div class="iframely-embed"><a href="https://news.example/story"></a></div>',
         # another provider's WordPress block
         '<figure class="wp-block-embed is-provider-xkcd wp-block-embed-xkcd"><div class='
         '"wp-block-embed__wrapper">https://xkcd.com/927/</div></figure>',

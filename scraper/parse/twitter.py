@@ -12,7 +12,8 @@ Forms recognised (twitter.com and x.com alike), each with its ``Post.kind``:
   ``wp-block-embed-twitter``, or ``wp-block-embed-x`` since WordPress 7 names the provider
   "x");
 - ``oembed``: an editor's or embed service's placeholder holding only the status URL
-  (CKEditor's ``<oembed url>`` or ``<div data-oembed-url>``, ``<amp-embedly-card>``).
+  (CKEditor's ``<oembed url>`` or ``<div data-oembed-url>``, ``<amp-embedly-card>``,
+  Iframely's ``div.iframely-embed``).
 
 Not posts: timelines, moments, follow/share/intent buttons, status links in running text.
 The traversal (``scraper.parse.html``) marks posts found in escaped markup ``escaped``.
@@ -216,7 +217,7 @@ class TwitterDetector:
     #: names hold when it may (a Twitter class, a tweet id, a publisher's wrapper).
     element_names: Mapping[str, str | None] = {
         **dict.fromkeys(_ID_CARRIERS, "twitter|" + WRAPPER_HINTS),
-        "div": "twitter|data\\-oembed\\-url|" + WRAPPER_HINTS,
+        "div": "twitter|data\\-oembed\\-url|iframely\\-embed|" + WRAPPER_HINTS,
         **dict.fromkeys(("blockquote", "amp-twitter", "iframe", "figure"), None),
         **dict.fromkeys(("twitterwidget", "twitter-widget"), None),
         **dict.fromkeys((tag for tag in OEMBED_URL_ATTRIBUTES if tag != "div"), None),
@@ -255,6 +256,6 @@ class TwitterDetector:
             post = _wp_embed(element, page)
         elif name == "div" and "twitter" in names:
             post = _embed_id(element, page) or _embed_div(element, page)
-        elif name == "div" and element.get("data-oembed-url"):
+        elif name == "div" and (element.get("data-oembed-url") or "iframely" in names):
             post = _oembed(element, page)
         return post or _rendered(element, page) or detect_wrapped(element, page)

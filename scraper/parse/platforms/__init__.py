@@ -24,6 +24,7 @@ from scraper.parse.platforms.facebook import FacebookDetector
 from scraper.parse.platforms.frames import (
     FRAME_MARKERS,
     FRAME_TAGS,
+    IFRAMELY_CLASS,
     OEMBED_URL_ATTRIBUTES,
     detect_frame,
     detect_oembed,
@@ -65,7 +66,8 @@ class PlatformDetectors:
 
     Frames (``iframe``, ``embed``, ``amp-iframe``) go to the shared frame reader,
     ``figure.wp-block-embed`` to the WordPress block reader, editors' and embed services'
-    placeholders (``oembed``, ``amp-embedly-card``, ``div[data-oembed-url]``) to the
+    placeholders (``oembed``, ``amp-embedly-card``, ``div[data-oembed-url]``,
+    ``div.iframely-embed``) to the
     placeholder reader, and every other element to the detectors that listed its tag, in
     the order given.
     """
@@ -101,8 +103,8 @@ class PlatformDetectors:
                 self.element_names[tag] = "|".join(
                     re.escape(word) for _, words in found for word in words
                 )
-        # A div is offered for a platform's class word or a placeholder's attribute name.
-        placeholder = re.escape(OEMBED_URL_ATTRIBUTES["div"])
+        # A div is offered for a platform's class word or a placeholder's name.
+        placeholder = re.escape(OEMBED_URL_ATTRIBUTES["div"]) + "|" + re.escape(IFRAMELY_CLASS)
         if "div" not in by_tag:
             self.element_names["div"] = placeholder
         elif self.element_names["div"] is not None:

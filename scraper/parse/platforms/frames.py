@@ -1,8 +1,10 @@
 """Embeds that are only a URL: iframes (and ``<embed>``) of every platform, WordPress
 embed blocks that kept the post's URL but not its markup, and the placeholders editors and
 embed services leave for a script to fill (kind ``oembed``): CKEditor 5's ``<oembed url>``
-(or ``<div data-oembed-url>`` with no embed markup inside) and AMP's
-``<amp-embedly-card data-url>``.
+(or ``<div data-oembed-url>`` with no embed markup inside), AMP's
+``<amp-embedly-card data-url>`` and Iframely's ``div.iframely-embed`` around a link to the
+post. Iframes of oEmbed services (Embedly's, which Medium uses for every embed, and
+Iframely's) carry the post's URL as a parameter.
 
 One reader for all platforms: the URL goes to :func:`scraper.parse.post_urls.parse_post_url`,
 whose per-platform parsers accept the embed forms (``youtube.com/embed/ID``,
@@ -14,6 +16,8 @@ platforms not supported, like buttons, page plugins, playlists) are not posts.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from scraper.model import Post
 from scraper.parse import post_urls  # the module: post_urls imports this package too
 from scraper.parse.html import Element
@@ -24,16 +28,23 @@ from scraper.parse.urls import StatusRef
 __all__ = [
     "FRAME_MARKERS",
     "FRAME_TAGS",
+    "IFRAMELY_CLASS",
     "OEMBED_URL_ATTRIBUTES",
     "detect_frame",
     "detect_oembed",
     "detect_wp_embed",
     "oembed_url",
+    "proxied_urls",
 ]
 
 FRAME_TAGS = frozenset({"iframe", "embed", "amp-iframe"})
 #: Placeholders holding only a post's URL, by element name: the attribute that holds it.
 OEMBED_URL_ATTRIBUTES = {"oembed": "url", "amp-embedly-card": "data-url", "div": "data-oembed-url"}
+#: Iframely's placeholder: a div of this class around a link to the post.
+IFRAMELY_CLASS = "iframely-embed"
+# oEmbed services whose iframes carry the post's URL as a query parameter.
+_PROXY_HOSTS = frozenset({"cdn.embedly.com", "cdn.iframe.ly", "iframe.ly"})
+_PROXY_PARAMETERS = ("url", "src")
 # Markup inside a placeholder that is the post itself (read by the inner element).
 _EMBED_MARKUP = ("blockquote", "iframe", "embed", "amp-iframe", "amp-twitter", "amp-instagram")
 #: Substrings of an escaped iframe (in a script or attribute) worth unescaping for.
@@ -65,12 +76,29 @@ def _post(ref: StatusRef, kind: str) -> Post:
     )
 
 
+def proxied_urls(source: str) -> list[str]:
+    """The URLs an oEmbed service's iframe source carries (``url``, ``src``), else none."""
+    if len(source) > 4096:
+        return []
+    try:
+        parts = urlsplit(source if "//" in source else "//" + source)
+        host = parts.hostname
+    except ValueError:
+        return []
+    if host not in _PROXY_HOSTS:
+        return []
+    query = parse_qs(parts.query)
+    return [value for name in _PROXY_PARAMETERS for value in query.get(name, [])]
+
+
 def detect_frame(element: Element) -> Post | None:
-    """The post an iframe (``src`` or a lazy loader's ``data-src``) shows, else ``None``."""
+    """The post an iframe (``src`` or a lazy loader's ``data-src``) shows, directly or
+    through an oEmbed service, else ``None``."""
     for source in embed_sources(element):
-        ref = post_urls.parse_post_url(source)
-        if ref is not None and ref.platform in _FRAME_PLATFORMS:
-            return _post(ref, "iframe")
+        for url in (source, *proxied_urls(source)):
+            ref = post_urls.parse_post_url(url)
+            if ref is not None and ref.platform in _FRAME_PLATFORMS:
+                return _post(ref, "iframe")
     return None
 
 
@@ -82,6 +110,9 @@ def oembed_url(element: Element) -> str | None:
     """
     name = OEMBED_URL_ATTRIBUTES.get(element.tag)
     url = attr(element, name) if name is not None else None
+    if url is None and element.tag == "div" and IFRAMELY_CLASS in classes(element):
+        anchor = next(element.iter("a"), None)
+        url = attr(anchor, "href") if anchor is not None else None
     if not url or len(url) > 2048:
         return None
     if element.tag == "div" and next(element.iterdescendants(*_EMBED_MARKUP), None) is not None:
