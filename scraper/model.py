@@ -61,7 +61,7 @@ class Post:
     consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
     ``xfbml`` (other platforms' embed forms), ``oembed`` (an editor's or embed service's
     placeholder holding only the post's URL: CKEditor's ``<oembed url>``, Embedly's AMP
-    card) and ``link`` (a link in the article text to a post, not an embed).
+    card, Iframely's div) and ``link`` (a link in the article text to a post, not an embed).
     """
 
     platform: str

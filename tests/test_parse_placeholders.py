@@ -1,5 +1,6 @@
 """Embeds that editors and embed services leave as a placeholder holding only the post's
-URL (kind ``oembed``), and WordPress 7's X embed block; and the near misses."""
+URL (kind ``oembed``) or id (Embetty's), oEmbed services' iframes, and WordPress 7's X
+embed block; and the near misses."""
 
 from __future__ import annotations
 
@@ -84,6 +85,15 @@ def posts(body: str) -> list[tuple[str, str, str | None, str | None]]:
             '%2Fp%2FCqXyZ12abcD%2F&key=abc"></iframe>',
             ("instagram", "iframe", "CqXyZ12abcD", None),
         ),
+        # Embetty (heise's privacy-friendly embeds): ids for its script to render
+        (
+            '<embetty-tweet status="1234567890123456789"></embetty-tweet>',
+            ("twitter", "embed-id", "1234567890123456789", None),
+        ),
+        (
+            '<embetty-video type="youtube" video-id="dQw4w9WgXcQ"></embetty-video>',
+            ("youtube", "lite", "dQw4w9WgXcQ", None),
+        ),
         # WordPress 7 names the provider "x", whatever the URL's host
         (
             '<figure class="wp-block-embed is-type-rich is-provider-x wp-block-embed-x">'
@@ -146,6 +156,10 @@ def test_markup_inside_a_placeholder_is_the_post(
         '<iframe src="https://widgets.example/player?url=https%3A%2F%2Fwww.youtube.com%2F'
         'watch%3Fv%3DdQw4w9WgXcQ"></iframe>',
         '<div class="iframely-embed"><a href="https://news.example/story"></a></div>',
+        # Embetty without a plausible id, and its videos of platforms not supported
+        '<embetty-tweet status="42"></embetty-tweet>',
+        "<embetty-tweet></embetty-tweet>",
+        '<embetty-video type="vimeo" video-id="76979871"></embetty-video>',
         # another provider's WordPress block
         '<figure class="wp-block-embed is-provider-xkcd wp-block-embed-xkcd"><div class='
         '"wp-block-embed__wrapper">https://xkcd.com/927/</div></figure>',

@@ -7,7 +7,8 @@ Forms recognised (twitter.com and x.com alike), each with its ``Post.kind``:
 - ``blockquote-other``: any other blockquote that holds a status link *and* a signature;
 - ``rendered``: what widgets.js leaves after it ran (``data-tweet-id`` on iframes,
   ``twitterwidget`` and rendered divs, ``platform.twitter.com/embed/Tweet.html?id=`` iframes);
-- ``amp``: ``<amp-twitter data-tweetid>``; ``embed-id``: ``div.embed-twitter[data-embed-id]``;
+- ``amp``: ``<amp-twitter data-tweetid>``; ``embed-id``: ``div.embed-twitter[data-embed-id]``
+  and Embetty's ``<embetty-tweet status>`` (heise's privacy-friendly embeds);
 - ``wp-embed``: a WordPress embed block that holds only the status URL (the block is
   ``wp-block-embed-twitter``, or ``wp-block-embed-x`` since WordPress 7 names the provider
   "x");
@@ -166,6 +167,14 @@ def _wp_embed(element: Element, page: PageContext) -> Post | None:
     return make_tweet_post("wp-embed", page, post_id=ref.post_id, handle=ref.handle)
 
 
+def _embetty(element: Element, page: PageContext) -> Post | None:
+    """Embetty's ``<embetty-tweet status="ID">``: the id only, for its script to render."""
+    post_id = tweet_id(attr(element, "status"))
+    if post_id is None or posted_at_iso(post_id) is None:
+        return None
+    return make_tweet_post("embed-id", page, post_id=post_id)
+
+
 def _oembed(element: Element, page: PageContext) -> Post | None:
     """An editor's or embed service's placeholder holding only the status URL."""
     url = oembed_url(element)
@@ -219,7 +228,7 @@ class TwitterDetector:
         **dict.fromkeys(_ID_CARRIERS, "twitter|" + WRAPPER_HINTS),
         "div": "twitter|data\\-oembed\\-url|iframely\\-embed|" + WRAPPER_HINTS,
         **dict.fromkeys(("blockquote", "amp-twitter", "iframe", "figure"), None),
-        **dict.fromkeys(("twitterwidget", "twitter-widget"), None),
+        **dict.fromkeys(("twitterwidget", "twitter-widget", "embetty-tweet"), None),
         **dict.fromkeys((tag for tag in OEMBED_URL_ATTRIBUTES if tag != "div"), None),
     }
     #: A tweet quoted as text ends ``(@handle) Date``.
@@ -244,6 +253,8 @@ class TwitterDetector:
             return _blockquote(element, page)
         if name == "amp-twitter":
             return _amp(element, page)
+        if name == "embetty-tweet":
+            return _embetty(element, page)
         if name in OEMBED_URL_ATTRIBUTES and name != "div":
             return _oembed(element, page)
         if name not in _ID_CARRIERS:

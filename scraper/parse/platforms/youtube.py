@@ -2,9 +2,10 @@
 
 Iframes (``youtube.com/embed/ID``, ``youtube-nocookie.com/embed/ID``, lazy ``data-src``)
 are read by the shared frame detector through :func:`parse_url`; this module adds
-``<amp-youtube data-videoid>``, ``<lite-youtube videoid>`` and lazy-loader placeholders
-(``div.rll-youtube-player[data-id]`` and the like). Playlists and live-stream channel
-embeds name no video and are not posts. A video is ``youtube:ID`` at
+``<amp-youtube data-videoid>``, ``<lite-youtube videoid>`` and Embetty's ``<embetty-video
+type="youtube" video-id>`` (facades that load the player on a click: kind ``lite``) and
+lazy-loader placeholders (``div.rll-youtube-player[data-id]`` and the like). Playlists and
+live-stream channel embeds name no video and are not posts. A video is ``youtube:ID`` at
 ``https://www.youtube.com/watch?v=ID``; its id carries no time.
 """
 
@@ -101,12 +102,14 @@ def _placeholder_id(element: Element) -> str | None:
 
 
 class YouTubeDetector(EmbedDetector):
-    """``amp-youtube``, ``lite-youtube`` and lazy-loader placeholders of YouTube videos."""
+    """``amp-youtube``, ``lite-youtube``, ``embetty-video`` and lazy-loader placeholders of
+    YouTube videos."""
 
     platform = PLATFORM
     tags: ClassVar[TagGuards] = {
         "amp-youtube": (),
         "lite-youtube": (),
+        "embetty-video": (),
         "div": ("youtube",),
         "span": ("youtube",),
         "figure": ("youtube",),
@@ -120,6 +123,10 @@ class YouTubeDetector(EmbedDetector):
             video, kind = _video_id(attr(element, "data-videoid")), "amp"
         elif tag == "lite-youtube":
             video, kind = _video_id(attr(element, "videoid")), "lite"
+        elif tag == "embetty-video":
+            if (attr(element, "type") or "").lower() != PLATFORM:
+                return None  # Embetty's Vimeo and Facebook videos
+            video, kind = _video_id(attr(element, "video-id")), "lite"
         elif "youtube" in classes(element):
             video, kind = _placeholder_id(element), "placeholder"
         else:
