@@ -56,7 +56,8 @@ class Post:
 
     ``kind`` says how it was found: ``blockquote``, ``blockquote-video``, ``blockquote-other``,
     ``rendered`` (JavaScript-rendered, id only), ``amp``, ``embed-id``, ``wp-embed``,
-    ``escaped`` (inside a script/JSON string), ``text-signature`` (plain-text quote),
+    ``escaped`` (inside a script/JSON string, or kept base64-encoded by a consent tool),
+    ``text-signature`` (plain-text quote),
     ``wrapped``, ``consent``, ``screenshot`` (a tweet in a publisher's own markup, a
     consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
     ``xfbml`` (other platforms' embed forms), ``oembed`` (an editor's or embed service's

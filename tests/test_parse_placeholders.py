@@ -1,8 +1,10 @@
 """Embeds that editors and embed services leave as a placeholder holding only the post's
-URL (kind ``oembed``) or id (Embetty's), oEmbed services' iframes, and WordPress 7's X
-embed block; and the near misses."""
+URL (kind ``oembed``) or id (Embetty's), oEmbed services' iframes, WordPress 7's X embed
+block, and embeds a consent tool keeps base64-encoded; and the near misses."""
 
 from __future__ import annotations
+
+import base64
 
 import pytest
 
@@ -166,4 +168,71 @@ def test_markup_inside_a_placeholder_is_the_post(
     ],
 )
 def test_near_misses_are_not_posts(body: str) -> None:
+    assert posts(body) == []
+
+
+BLOCKED_TWEET = (
+    '<blockquote class="twitter-tweet"><p lang="de">Pegel am Rhein steigt weiter.</p>&mdash; '
+    'Stadt Köln (@stadtkoeln) <a href="https://twitter.com/stadtkoeln/status/'
+    '1234567890123456789">2. März 2020</a></blockquote>'
+)
+BLOCKED_VIDEO = '<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"></iframe>'
+
+
+def _base64(markup: str) -> str:
+    return base64.b64encode(markup.encode()).decode()
+
+
+def test_an_embed_a_consent_tool_keeps_base64_encoded_is_found() -> None:
+    """Borlabs Cookie 3 keeps the blocked embed in an attribute of its container; the
+    preview's own words ("load the content") are not the post."""
+    body = (
+        '<div class="brlbs-cmpnt-container brlbs-cmpnt-content-blocker" data-borlabs-cookie-'
+        'content-blocker-id="x-alias-twitter" '
+        f'data-borlabs-cookie-content="{_base64(BLOCKED_TWEET)}">'
+        "<p>Klicken Sie auf den Button, um den Inhalt von X zu laden.</p>"
+        '<a class="brlbs-cmpnt-cb-btn" href="#" role="button">Inhalt laden</a></div>'
+    )
+    html = f'<html lang="de"><body><p>Die Stadt schrieb:</p>{body}</body></html>'
+    (post,) = parse_document(html.encode(), source="page.html").posts
+    assert (post.kind, post.post_id, post.handle, post.text, post.date) == (
+        "escaped",
+        "1234567890123456789",
+        "stadtkoeln",
+        "Pegel am Rhein steigt weiter.",
+        "2020-03-02",
+    )
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        f'<script type="text/template">{_base64(BLOCKED_VIDEO)}</script>',
+        _base64(BLOCKED_VIDEO),  # without the template script
+    ],
+)
+def test_an_embed_an_older_consent_tool_keeps_in_its_blocker_is_found(hidden: str) -> None:
+    """Borlabs Cookie 2: the encoded embed is the text of a hidden content-blocker div."""
+    body = (
+        '<div class="BorlabsCookie _brlbs-cb-youtube"><div class="_brlbs-content-blocker">'
+        "<p>Mit dem Laden des Videos akzeptieren Sie die Datenschutzerklärung von YouTube.</p>"
+        '</div><div class="borlabs-hide" data-borlabs-cookie-type="content-blocker" '
+        f'data-borlabs-cookie-id="youtube">{hidden}</div></div>'
+    )
+    assert posts(body) == [("youtube", "escaped", "dQw4w9WgXcQ", None)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<div class="brlbs-cmpnt-container" data-borlabs-cookie-content="not base64 !!"></div>',
+        '<div class="brlbs-cmpnt-container" data-borlabs-cookie-content="'
+        + _base64("<p>Just a map of the levees</p>")
+        + '"></div>',
+        '<div class="brlbs-cmpnt-container" data-borlabs-cookie-content=""></div>',
+        # base64 elsewhere is not read
+        f'<div class="brlbs-cmpnt-container" data-payload="{_base64(BLOCKED_VIDEO)}"></div>',
+    ],
+)
+def test_what_a_consent_tool_keeps_that_is_no_embed_is_no_post(body: str) -> None:
     assert posts(body) == []

@@ -13,6 +13,8 @@ scripts, JSON page state and attributes (``\u003cblockquote class=\"twitter-twee
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import html
 import re
@@ -23,6 +25,7 @@ from charset_normalizer import from_bytes
 __all__ = [
     "charset_from_content_type",
     "choose_encoding",
+    "decode_base64_markup",
     "decode_html",
     "is_valid_utf8",
     "normalize_encoding",
@@ -257,6 +260,23 @@ def _has_surrogates(text: str) -> bool:
     except UnicodeEncodeError:
         return _SURROGATE_RE.search(text) is not None
     return False
+
+
+#: Base64 longer than this (an embed is a few KB) is not decoded.
+_MAX_BASE64_CHARS = 2_000_000
+
+
+def decode_base64_markup(value: str) -> str | None:
+    """Markup kept base64-encoded (consent tools keep a blocked embed so until the reader
+    agrees), decoded as UTF-8; ``None`` when ``value`` is not base64 or holds no markup."""
+    value = "".join(value.split())
+    if not value or len(value) > _MAX_BASE64_CHARS:
+        return None
+    try:
+        text = base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return None
+    return text if _MARKUP_RE.search(text) else None
 
 
 def unescape_fragments(raw: str) -> list[str]:

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from scraper.model import Post
-from scraper.parse.encoding import unescape_fragments
+from scraper.parse.encoding import decode_base64_markup, unescape_fragments
 from scraper.parse.metadata import OFFERED_TAGS, Metadata, MetadataCollector
 from scraper.parse.paragraphs import PageText, quoted_sightings
 from scraper.parse.sightings import ORDER_SCALE, RawLink, Sighting
@@ -84,6 +84,12 @@ _ESCAPED_LT_RE = re.compile(rb"&(?:[lL][tT]|#0*60|#[xX]0*3[cC])(?![a-zA-Z0-9])")
 # at every position.
 _PAREN_BEFORE_HANDLE_RE = re.compile(rb"\([@<&]")
 _PAREN_REFERENCE_RE = re.compile(rb"&(?:#0*40|#[xX]0*28|lpar);")
+# Borlabs Cookie, a consent tool of many German WordPress sites, keeps the embed it blocks
+# base64-encoded: in an attribute of its container since version 3, before that as the
+# text (or a template script) of a hidden element that says it is a content blocker.
+_ENCODED_CONTENT_ATTRIBUTE = "data-borlabs-cookie-content"
+_ENCODED_CONTENT_TYPE = ("data-borlabs-cookie-type", "content-blocker")
+_ENCODED_CONTENT_BYTES = b"data-borlabs-cookie-"
 
 
 @dataclass(slots=True)
@@ -236,6 +242,7 @@ class _Walker:
     look_for_quotes: bool = False
     look_for_escaped_text: bool = False
     look_for_itemprop: bool = False
+    look_for_encoded: bool = False
     #: Characters without which a text or tail holds nothing to look for (``None``:
     #: nothing is looked for in text on this page).
     text_triggers: re.Pattern[str] | None = None
@@ -466,10 +473,18 @@ class _Walker:
 
     def _scan_attributes(self, element: Element) -> None:
         """Visit the embed markup in ``element``'s attribute values (a consent box keeps
-        the embed it replaced in a ``data-`` attribute)."""
+        the embed it replaced in a ``data-`` attribute, escaped or base64-encoded)."""
         for value in element.values():
             if "<" in value:
                 self._scan_escaped(value)
+        if self.look_for_encoded:
+            encoded = element.get(_ENCODED_CONTENT_ATTRIBUTE)
+            name, kind = _ENCODED_CONTENT_TYPE
+            if encoded is None and element.get(name) == kind:
+                encoded = "".join(element.itertext())
+            markup = decode_base64_markup(encoded) if encoded else None
+            if markup is not None:
+                self._scan_escaped(markup)
 
     def _scan_escaped(self, raw: str) -> None:
         """Visit the embed markup escaped inside ``raw`` (cheap substring test first)."""
@@ -521,6 +536,7 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     if plan.markers:
         walker.look_for_escaped_text = _ESCAPED_LT_RE.search(raw) is not None
     walker.look_for_itemprop = b"itemprop" in raw
+    walker.look_for_encoded = _ENCODED_CONTENT_BYTES in raw
     walker.text_triggers = _text_triggers(
         plan.quote_markers if walker.look_for_quotes else (), walker.look_for_escaped_text
     )
