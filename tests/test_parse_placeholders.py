@@ -236,3 +236,38 @@ def test_an_embed_an_older_consent_tool_keeps_in_its_blocker_is_found(hidden: st
 )
 def test_what_a_consent_tool_keeps_that_is_no_embed_is_no_post(body: str) -> None:
     assert posts(body) == []
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        "src-consent",  # Borlabs Cookie
+        "data-src-cmplz",  # Complianz
+        "consent-original-src-_",  # Real Cookie Banner
+        "data-cookieblock-src",  # Cookiebot
+        "data-uc-src",  # Usercentrics
+    ],
+)
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+            ("youtube", "iframe", "dQw4w9WgXcQ", None),
+        ),
+        (
+            "https://platform.twitter.com/embed/Tweet.html?id=1234567890123456789",
+            ("twitter", "rendered", "1234567890123456789", None),
+        ),
+    ],
+)
+def test_an_iframe_whose_url_a_consent_tool_parked_is_an_embed(
+    attribute: str, url: str, expected: tuple[str, str, str, str | None]
+) -> None:
+    """Until the reader agrees, the iframe's src is about:blank or a placeholder video."""
+    assert posts(f'<iframe src="about:blank" {attribute}="{url}"></iframe>') == [expected]
+
+
+def test_an_iframe_parks_nothing_in_other_attributes() -> None:
+    body = '<iframe src="about:blank" data-title="https://www.youtube.com/embed/dQw4w9WgXcQ">'
+    assert posts(body + "</iframe>") == []

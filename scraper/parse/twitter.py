@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from scraper.model import Post
 from scraper.parse.dates import is_date_mismatch
 from scraper.parse.html import Element, PageContext
+from scraper.parse.platforms.common import embed_sources
 from scraper.parse.platforms.frames import OEMBED_URL_ATTRIBUTES, oembed_url
 from scraper.parse.text import TextPost, find_text_posts
 from scraper.parse.tree import text_content
@@ -93,8 +94,12 @@ def _rendered(element: Element, page: PageContext) -> Post | None:
     for name in _ID_ATTRIBUTES:
         post_id = post_id or tweet_id(attr(element, name))
     if post_id is None and element.tag == "iframe":
-        src = attr(element, "src") or attr(element, "data-src")
-        post_id = _iframe_tweet_id(src) or frame_tweet_id(src)
+        # src first (a publisher's own may be relative), then lazy loaders' and consent
+        # tools' parked URLs
+        for src in (attr(element, "src") or attr(element, "data-src"), *embed_sources(element)):
+            post_id = _iframe_tweet_id(src) or frame_tweet_id(src)
+            if post_id is not None:
+                break
     if post_id is None:
         return None
     if any(word in c for c in classes(element) for word in _BUTTON_WORDS):

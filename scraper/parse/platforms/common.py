@@ -48,8 +48,16 @@ _WAYBACK_RE = re.compile(
     r"(?:(?:https?:)?//)?web\.archive\.org/web/\d{1,14}[a-z_]{0,4}/(?P<url>.+)", re.IGNORECASE
 )
 _SCHEME_RE = re.compile(r"(?:https?:)?//", re.IGNORECASE)
-# Attributes that lazy loaders use instead of src (data-src, data-lazy-src, data-artsrc...).
+# Attributes that lazy loaders use instead of src (data-src, data-lazy-src, data-artsrc...;
+# consent tools' data-cookieblock-src, data-uc-src...).
 _SOURCE_SUFFIX = "src"
+# Consent tools that park an iframe's URL in an attribute of another shape (the iframe's
+# src is about:blank or a placeholder video until the reader agrees): Borlabs Cookie,
+# Complianz, Real Cookie Banner.
+_PARKED_SOURCES = frozenset(
+    {"src-consent", "data-src-cmplz", "consent-original-src", "consent-original-src-_",
+     "consent-click-original-src-_"}
+)  # fmt: skip
 _MAX_URL_CHARS = 4096
 # A display name in a byline is at most this long; longer text is prose, not a name.
 MAX_NAME_CHARS = 100
@@ -168,9 +176,10 @@ def attr(element: Element, name: str) -> str | None:
 
 
 def embed_sources(element: Element) -> Iterator[str]:
-    """The URLs an iframe-like element loads: ``src`` and lazy loaders' ``data-*src``."""
+    """The URLs an iframe-like element loads: ``src``, lazy loaders' ``data-*src`` and
+    what consent tools park until the reader agrees."""
     for name, value in element.attrib.items():
-        if name.endswith(_SOURCE_SUFFIX) and value and "//" in value:
+        if (name.endswith(_SOURCE_SUFFIX) or name in _PARKED_SOURCES) and value and "//" in value:
             yield str(value).strip()
 
 
