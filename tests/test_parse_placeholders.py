@@ -204,6 +204,15 @@ def test_an_embed_a_consent_tool_keeps_base64_encoded_is_found() -> None:
     )
 
 
+def test_an_embed_a_consent_shortcode_keeps_base64_encoded_is_found() -> None:
+    """Borlabs Cookie 3's shortcode wraps the embed in a bare span."""
+    body = (
+        '<span data-borlabs-cookie-service-id="youtube" '
+        f'data-borlabs-cookie-content="{_base64(BLOCKED_VIDEO)}"></span>'
+    )
+    assert posts(body) == [("youtube", "escaped", "dQw4w9WgXcQ", None)]
+
+
 @pytest.mark.parametrize(
     "hidden",
     [

@@ -78,18 +78,21 @@ _CLASS_ONLY = _CHROME_CLASS | _GATED
 # element, or written as it is in an attribute value): pages without one hide no markup
 # there. (Explicit classes, not IGNORECASE: this way the search skips ahead to each "&".)
 _ESCAPED_LT_RE = re.compile(rb"&(?:[lL][tT]|#0*60|#[xX]0*3[cC])(?![a-zA-Z0-9])")
-# A quote's handle follows "(": as text ("(@handle)"), in a link ("(<a>@handle</a>)") or
-# as a character reference ("(&#64;handle)"); or the "(" is a reference itself. Two
-# searches, each skipping ahead to its first character, rather than one that tries both
-# at every position.
-_PAREN_BEFORE_HANDLE_RE = re.compile(rb"\([@<&]")
+# A quote's handle follows "(": as text ("(@handle)"), in a link or other inline markup
+# ("(<a>@handle</a>)") or as a character reference ("(&#64;handle)"); or the "(" is a
+# reference itself. Two searches, each skipping ahead to its first character, rather than
+# one that tries both at every position.
+_PAREN_BEFORE_HANDLE_RE = re.compile(
+    rb"\((?:@|<(?:a|b|strong|span|em|i|u|small|cite|mark|font)\b|&(?:#0*64|#[xX]0*40|commat);)"
+)
 _PAREN_REFERENCE_RE = re.compile(rb"&(?:#0*40|#[xX]0*28|lpar);")
 # Borlabs Cookie, a consent tool of many German WordPress sites, keeps the embed it blocks
 # base64-encoded: in an attribute of its container since version 3, before that as the
 # text (or a template script) of a hidden element that says it is a content blocker.
+# Both are divs or spans that pass the gate ("borlabs" names them), so they are read
+# where a gated element was not claimed.
 _ENCODED_CONTENT_ATTRIBUTE = "data-borlabs-cookie-content"
 _ENCODED_CONTENT_TYPE = ("data-borlabs-cookie-type", "content-blocker")
-_ENCODED_CONTENT_BYTES = b"data-borlabs-cookie-"
 
 
 @dataclass(slots=True)
@@ -104,7 +107,8 @@ class PostDetector(Protocol):
 
     ``markers``: substrings without which a script, attribute or text holds no escaped
     embed of the platform (only strings with one are unescaped and parsed).
-    ``quote_markers``: substrings without which a paragraph quotes no post as text.
+    ``quote_markers``: substrings without which a paragraph quotes no post as text; each
+    starts with "(" (the parenthesis before a quote's handle).
     A detector may also say which elements it can claim, as a mapping ``element_names``
     from element name to a regular expression that the element's lower-cased name,
     class, id and attribute names must match (``None``: offer every such element). When
@@ -190,6 +194,8 @@ def _plan(detectors: tuple[PostDetector, ...]) -> _Plan:
     named = frozenset(tag for tag in gated if gate is not None and gate.search(tag))
     markers = tuple(dict.fromkeys(m for d in detectors for m in d.markers))
     quote_markers = tuple(dict.fromkeys(m for d in detectors for m in d.quote_markers))
+    if any(not marker.startswith("(") for marker in quote_markers):
+        raise ValueError(f"quote markers must start with '(': {quote_markers}")
     claims_any = any(mapping is None for mapping in names)
     return _Plan(kinds, gate, named, claims_any, markers, quote_markers)
 
@@ -242,10 +248,10 @@ class _Walker:
     look_for_quotes: bool = False
     look_for_escaped_text: bool = False
     look_for_itemprop: bool = False
-    look_for_encoded: bool = False
-    #: Characters without which a text or tail holds nothing to look for (``None``:
-    #: nothing is looked for in text on this page).
-    text_triggers: re.Pattern[str] | None = None
+    #: The characters without which a text or tail holds nothing to look for: "(" (a
+    #: quote's handle follows one), "<" (escaped markup), the same one twice when only one
+    #: is looked for, ``None`` when nothing is (two ``in`` tests cost less than a search).
+    text_triggers: tuple[str, str] | None = None
 
     def visit(self, root: Element, host: int | None = None) -> None:
         """Visit every node under ``root`` in document order; ``host``: the position of
@@ -263,6 +269,7 @@ class _Walker:
         # On pages that may quote a post or hide escaped markup in text, text and tails
         # holding one of the trigger characters are looked at (most hold none).
         triggers = None if escaped else self.text_triggers
+        first, second = triggers or ("", "")  # read only when there are triggers
         look_for_itemprop = not escaped and self.look_for_itemprop
         gate_answers, named_by_gate = self.gate_answers, plan.named_by_gate
         index = self.index
@@ -284,7 +291,7 @@ class _Walker:
             if kind & _NOT_ELEMENT:
                 if triggers is not None:
                     tail = node.tail
-                    if tail and triggers.search(tail):
+                    if tail and (first in tail or second in tail):
                         self._look_at(node, index, tail, True, scope is None and not hidden)
                 continue
             if escaped:
@@ -318,13 +325,14 @@ class _Walker:
                         _stop_at(stops, node, root, "scope")
                         if triggers is not None:  # its tail is outside the embed it holds
                             text, tail = node.text, node.tail
-                            if text and triggers.search(text):
+                            if text and (first in text or second in text):
                                 self._look_at(node, index, text, False, False)
-                            if tail and triggers.search(tail):
+                            if tail and (first in tail or second in tail):
                                 self._look_at(node, index, tail, True, not hidden)
                         continue
                     if not escaped:  # a consent box keeps the embed it replaced
                         self._scan_attributes(node)
+                        self._scan_encoded(node)
                         attributes_read = True
                 kind = 0
             if kind == 0:  # most elements: nothing more to do
@@ -335,10 +343,10 @@ class _Walker:
                         self._scan_attributes(node)
                     attributes_read = False
                     text = node.text
-                    if text and triggers.search(text):
+                    if text and (first in text or second in text):
                         self._look_at(node, index, text, False, scope is None and not hidden)
                     tail = node.tail
-                    if tail and triggers.search(tail):
+                    if tail and (first in tail or second in tail):
                         self._look_at(node, index, tail, True, scope is None and not hidden)
                 continue
             self.index = index
@@ -377,12 +385,12 @@ class _Walker:
                         self._scan_escaped(text)
             if triggers is not None:
                 text = node.text
-                if text and triggers.search(text):
+                if text and (first in text or second in text):
                     # Text hosts' text was read above: it is not also text shown.
                     shown = scope is None and not hidden and not kind & _TEXT_HOST
                     self._look_at(node, index, text, False, shown)
                 tail = node.tail
-                if tail and triggers.search(tail):
+                if tail and (first in tail or second in tail):
                     outside = scope_outside is None and not hidden_outside
                     self._look_at(node, index, tail, True, outside)
         if escaped:
@@ -473,18 +481,21 @@ class _Walker:
 
     def _scan_attributes(self, element: Element) -> None:
         """Visit the embed markup in ``element``'s attribute values (a consent box keeps
-        the embed it replaced in a ``data-`` attribute, escaped or base64-encoded)."""
+        the embed it replaced in a ``data-`` attribute)."""
         for value in element.values():
             if "<" in value:
                 self._scan_escaped(value)
-        if self.look_for_encoded:
-            encoded = element.get(_ENCODED_CONTENT_ATTRIBUTE)
-            name, kind = _ENCODED_CONTENT_TYPE
-            if encoded is None and element.get(name) == kind:
-                encoded = "".join(element.itertext())
-            markup = decode_base64_markup(encoded) if encoded else None
-            if markup is not None:
-                self._scan_escaped(markup)
+
+    def _scan_encoded(self, element: Element) -> None:
+        """Visit the embed a consent tool keeps base64-encoded in ``element`` (Borlabs
+        Cookie's attribute, or the text of its content blocker)."""
+        encoded = element.get(_ENCODED_CONTENT_ATTRIBUTE)
+        name, kind = _ENCODED_CONTENT_TYPE
+        if encoded is None and element.get(name) == kind:
+            encoded = "".join(element.itertext())
+        markup = decode_base64_markup(encoded) if encoded else None
+        if markup is not None:
+            self._scan_escaped(markup)
 
     def _scan_escaped(self, raw: str) -> None:
         """Visit the embed markup escaped inside ``raw`` (cheap substring test first)."""
@@ -501,16 +512,14 @@ def _is_chrome_class(names: str | None) -> bool:
     return names is not None and ("sidebar" in names or "widget_" in names)
 
 
-@lru_cache(maxsize=16)
-def _text_triggers(quote_markers: tuple[str, ...], escaped_text: bool) -> re.Pattern[str] | None:
-    """What a text must hold to be looked at: a quote marker or ``(`` (a quote's
-    ``(<a>@handle</a>)``), or ``<`` (escaped markup); ``None`` when nothing is looked for."""
-    parts = [re.escape(marker) for marker in quote_markers if "(" not in marker]
-    if quote_markers:
-        parts.append(r"\(")
-    if escaped_text:
-        parts.append("<")
-    return re.compile("|".join(parts)) if parts else None
+def _text_triggers(quotes: bool, escaped_text: bool) -> tuple[str, str] | None:
+    """What a text must hold to be looked at: ``(`` (quote markers start with it, and a
+    quote's ``(<a>@handle</a>)`` leaves it at a text's end), ``<`` (escaped markup)."""
+    if quotes and escaped_text:
+        return "(", "<"
+    if quotes or escaped_text:
+        return ("(", "(") if quotes else ("<", "<")
+    return None
 
 
 def _may_quote(raw: bytes, quote_markers: Sequence[str]) -> bool:
@@ -536,10 +545,7 @@ def walk_html(markup: str | bytes, detectors: Sequence[PostDetector]) -> PageFin
     if plan.markers:
         walker.look_for_escaped_text = _ESCAPED_LT_RE.search(raw) is not None
     walker.look_for_itemprop = b"itemprop" in raw
-    walker.look_for_encoded = _ENCODED_CONTENT_BYTES in raw
-    walker.text_triggers = _text_triggers(
-        plan.quote_markers if walker.look_for_quotes else (), walker.look_for_escaped_text
-    )
+    walker.text_triggers = _text_triggers(walker.look_for_quotes, walker.look_for_escaped_text)
     tree, warnings = make_page_tree(raw)
     sightings = walker.sightings
     if tree is not None:
