@@ -57,12 +57,12 @@ class Post:
     ``kind`` says how it was found: ``blockquote``, ``blockquote-video``, ``blockquote-other``,
     ``rendered`` (JavaScript-rendered, id only), ``amp``, ``embed-id``, ``wp-embed``,
     ``escaped`` (inside a script/JSON string, or kept base64-encoded by a consent tool),
-    ``text-signature`` (plain-text quote),
-    ``wrapped``, ``consent``, ``screenshot`` (a tweet in a publisher's own markup, a
-    consent placeholder, an image of the post), ``iframe``, ``lite``, ``placeholder``,
-    ``xfbml`` (other platforms' embed forms), ``oembed`` (an editor's or embed service's
-    placeholder holding only the post's URL: CKEditor's ``<oembed url>``, Embedly's AMP
-    card, Iframely's div) and ``link`` (a link in the article text to a post, not an embed).
+    ``text-signature`` (plain-text quote), ``wrapped``, ``consent``, ``screenshot`` (a tweet
+    in a publisher's own markup, a consent placeholder of any platform, an image of the
+    post), ``iframe``, ``lite``, ``placeholder``, ``xfbml`` (other platforms' embed forms),
+    ``oembed`` (an editor's or embed service's placeholder holding only the post's URL:
+    CKEditor's ``<oembed url>``, Embedly's AMP card, Iframely's div) and ``link`` (a link in
+    the article text to a post, not an embed).
     """
 
     platform: str

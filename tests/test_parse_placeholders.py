@@ -280,3 +280,79 @@ def test_an_iframe_whose_url_a_consent_tool_parked_is_an_embed(
 def test_an_iframe_parks_nothing_in_other_attributes() -> None:
     body = '<iframe src="about:blank" data-title="https://www.youtube.com/embed/dQw4w9WgXcQ">'
     assert posts(body + "</iframe>") == []
+
+
+def _privacy_gate(provider: str, url: str) -> str:
+    """Embed Privacy's placeholder (a WordPress plugin): the player is replaced by a
+    notice and an "open directly" link."""
+    return (
+        f'<div class="embed-privacy-container is-disabled embed-{provider}" '
+        f'data-embed-provider="{provider}"><div class="embed-privacy-inner"><p>Hier klicken, '
+        f"um den Inhalt von {provider} anzuzeigen. Erfahre mehr in der "
+        '<a href="https://policies.google.com/privacy?hl=de">Datenschutzerklärung</a>.</p>'
+        '</div><div class="embed-privacy-footer"><span class="embed-privacy-url">'
+        f'<a target="_blank" href="{url}">„Video“ direkt öffnen</a></span></div></div>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "url", "expected"),
+    [
+        (
+            "youtube",
+            "https://www.youtube.com/watch?v=XNbc2HhL7J4",
+            ("youtube", "consent", "XNbc2HhL7J4", None),
+        ),
+        (
+            "instagram",
+            "https://www.instagram.com/p/CqXyZ12abcD/",
+            ("instagram", "consent", "CqXyZ12abcD", None),
+        ),
+        (
+            "twitter",
+            STATUS,
+            ("twitter", "consent", "1234567890123456789", "NWS"),
+        ),
+    ],
+)
+def test_a_consent_placeholder_keeping_the_posts_link_is_an_embed(
+    provider: str, url: str, expected: tuple[str, str, str, str | None]
+) -> None:
+    assert posts(_privacy_gate(provider, url)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a profile is no post
+        (_privacy_gate("instagram", "https://www.instagram.com/nws/"), []),
+        # two posts: no single post replaced, two links cited
+        (
+            '<div class="consent-box"><a href="https://www.youtube.com/watch?v=XNbc2HhL7J4">a</a>'
+            '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">b</a></div>',
+            [
+                ("youtube", "link", "XNbc2HhL7J4", None),
+                ("youtube", "link", "dQw4w9WgXcQ", None),
+            ],
+        ),
+        # a link to a post in a box that names no consent: a citation
+        (
+            '<div class="video-box"><a href="https://www.youtube.com/watch?v=XNbc2HhL7J4">a</a>'
+            "</div>",
+            [("youtube", "link", "XNbc2HhL7J4", None)],
+        ),
+    ],
+)
+def test_consent_near_misses_are_not_embeds(
+    body: str, expected: list[tuple[str, str, str, str | None]]
+) -> None:
+    assert posts(body) == expected
+
+
+def test_a_consent_box_holding_the_embed_itself_gives_the_embed() -> None:
+    body = (
+        '<div class="cmplz-blocked-content-container"><div class="cmplz-consent-notice">Load'
+        ' YouTube?</div><iframe src="about:blank" data-src-cmplz="https://www.youtube.com/'
+        'embed/XNbc2HhL7J4"></iframe></div>'
+    )
+    assert posts(body) == [("youtube", "iframe", "XNbc2HhL7J4", None)]

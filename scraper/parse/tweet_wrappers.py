@@ -32,19 +32,22 @@ from urllib.parse import parse_qs, urlsplit
 from scraper.model import Post
 from scraper.parse.entities import extract_entities
 from scraper.parse.html import PageContext, element_text
-from scraper.parse.platforms.common import read_shown_date, time_element_date
+from scraper.parse.platforms.common import (
+    CONSENT_RE,
+    MAX_PLACEHOLDER_CHARS,
+    SERVICE_ATTRIBUTES,
+    element_signs,
+    read_shown_date,
+    time_element_date,
+)
 from scraper.parse.tree import Element
-from scraper.parse.tweet_markup import attr, make_tweet_post, read_tweet_markup, tweet_id
+from scraper.parse.tweet_markup import make_tweet_post, read_tweet_markup, tweet_id
 from scraper.parse.urls import parse_status_url, posted_at_iso
 
 __all__ = ["WRAPPER_HINTS", "detect_wrapped", "frame_tweet_id", "read_wrapped"]
 
 # "tweet", "twitter" or "x-post" as a word of a class, id or data attribute (not "retweet").
 _TWEET_WORD_RE = re.compile(r"(?<![a-z])(?:tweet|twitter|x-post|xpost|x-embed)(?![a-z])")
-_CONSENT_RE = re.compile(
-    r"consent|borlabs|brlbs|didomi|usercentrics|cookiebot|gdpr|privacy|click-to-load"
-    r"|two-click|2-click|embed-placeholder|content-blocker"
-)
 # Words of containers that carry a tweet word but show no single post.
 _NOT_A_POST_RE = re.compile(
     r"timeline|share|follow|intent|button|btn|hashtag|mention|moment|icon|profile|feed-list"
@@ -55,23 +58,16 @@ _FURNITURE_RE = re.compile(
     r"widget|sidebar|popular|trending|related|footer|nav(?![a-z])|secondary|curated|recirc"
     r"|(?<![a-z])rail"
 )
-# Data attributes whose value names the embedded service.
-_SERVICE_ATTRIBUTES = (
-    "data-embed-type", "data-provider", "data-platform", "data-type", "data-service",
-    "data-network", "data-embed", "data-source", "data-consent", "data-embed-provider",
-)  # fmt: skip
 #: What a wrapper's lower-cased class, id or attribute names hold (a cheap first test).
 WRAPPER_HINTS = (
     "tweet|twitter|x-post|xpost|x-embed|screenshot|"
-    + _CONSENT_RE.pattern
+    + CONSENT_RE.pattern
     + "|"
-    + "|".join(re.escape(name) for name in _SERVICE_ATTRIBUTES)
+    + "|".join(re.escape(name) for name in SERVICE_ATTRIBUTES)
 )
 _HINT_RE = re.compile(WRAPPER_HINTS)
 # Elements inside which the platform's own markup is the post (read by the inner element).
 _STANDARD_MARKUP = ("blockquote", "iframe", "amp-twitter", "twitterwidget", "twitter-widget")
-#: A placeholder with more text than this is an article section, not a consent box.
-_MAX_PLACEHOLDER_CHARS = 1500
 #: An image's alt text shorter than this is a label ("Tweet"), not the post's text.
 _MIN_ALT_CHARS = 20
 _ID_PARAMETERS = ("tweetid", "tweet_id", "tweet-id", "tweet", "statusid", "status_id", "id")
@@ -86,17 +82,6 @@ _FRAGMENT_ID_RE = re.compile(r"#(?:id=|tweet-?)?(\d{5,20})$", re.IGNORECASE)
 _TEXT_PART_RE = re.compile(r"(?<![a-z])tweet[-_]{0,2}(?:body|text|content)(?![a-z])")
 _NAME_PART_RE = re.compile(r"(?<![a-z])(?:tweet[-_]{0,2})?author[-_]{0,2}name(?![a-z])")
 _DATE_PART_RE = re.compile(r"(?<![a-z])tweet[-_]{0,2}(?:date|time|timestamp)(?![a-z])")
-
-
-def _signs(element: Element) -> str:
-    """The element's class, id and ``data-*`` names and service values, lower-cased."""
-    parts = [attr(element, "class") or "", attr(element, "id") or ""]
-    for name, value in element.attrib.items():
-        if name.startswith("data-"):
-            parts.append(name)
-            if name in _SERVICE_ATTRIBUTES:
-                parts.append(value[:60])
-    return " ".join(parts).lower()
 
 
 def _status_ids(element: Element) -> dict[str, Element]:
@@ -150,12 +135,12 @@ def detect_wrapped(element: Element, page: PageContext) -> Post | None:
             return None
         names = f"{element.get('class') or ''} {element.get('id') or ''} {' '.join(keys)}"
         if "data-" in names:
-            names += " ".join(element.get(name) or "" for name in _SERVICE_ATTRIBUTES)
+            names += " ".join(element.get(name) or "" for name in SERVICE_ATTRIBUTES)
         if _HINT_RE.search(names.lower()) is None:
             return None
-    signs = _signs(element)
+    signs = element_signs(element)
     tweet_word = _TWEET_WORD_RE.search(signs) is not None
-    consent = _CONSENT_RE.search(signs) is not None
+    consent = CONSENT_RE.search(signs) is not None
     screenshot = element.tag == "figure" or "screenshot" in signs
     if not (tweet_word or consent or screenshot):
         return None
@@ -180,7 +165,7 @@ def _data_post(element: Element, page: PageContext, kind: str) -> Post | None:
     """A tweet-named container without a status link whose ``data-*`` attributes carry
     the status URL (``data-url``, ``data-href``) or the id (``data-id``,
     ``data-embed-id``, ``data-status-id``...): the id (and handle) only."""
-    if not _TWEET_WORD_RE.search(_signs(element)):
+    if not _TWEET_WORD_RE.search(element_signs(element)):
         return None  # a consent box that does not say it holds a tweet
     for name, value in element.attrib.items():
         if not name.startswith("data-") or not value:
@@ -236,7 +221,7 @@ def _with_parts(post: Post, holder: Element, page: PageContext) -> Post:
 
 def _placeholder(element: Element, page: PageContext, status_id: str) -> Post | None:
     """A consent box: the status link's id and handle; text only from a signature."""
-    if len(" ".join(element.itertext())) > _MAX_PLACEHOLDER_CHARS:
+    if len(" ".join(element.itertext())) > MAX_PLACEHOLDER_CHARS:
         return None
     post = read_tweet_markup(element, page, "consent", fallback_id=status_id)
     if post is None or post.post_id != status_id:
@@ -257,7 +242,7 @@ def _screenshot(
     caption = next(element.iter("figcaption"), None)
     linked_image = next(anchor.iter("img"), None) is not None
     named = caption is not None and _TWEET_WORD_RE.search(" ".join(caption.itertext()).lower())
-    if not (linked_image or named or "screenshot" in _signs(element)):
+    if not (linked_image or named or "screenshot" in element_signs(element)):
         return None
     post = read_tweet_markup(element, page, "screenshot", fallback_id=status_id)
     if post is None or post.post_id != status_id:

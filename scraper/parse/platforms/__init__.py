@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from scraper.model import Post
 from scraper.parse.html import Element, PageContext
 from scraper.parse.platforms.bluesky import BlueskyDetector
-from scraper.parse.platforms.common import LINK_KIND, EmbedDetector, classes
+from scraper.parse.platforms.common import CONSENT_RE, LINK_KIND, EmbedDetector, classes
 from scraper.parse.platforms.facebook import FacebookDetector
 from scraper.parse.platforms.frames import (
     FRAME_MARKERS,
     FRAME_TAGS,
     IFRAMELY_CLASS,
     OEMBED_URL_ATTRIBUTES,
+    detect_consent,
     detect_frame,
     detect_oembed,
     detect_wp_embed,
@@ -67,7 +68,7 @@ class PlatformDetectors:
     Frames (``iframe``, ``embed``, ``amp-iframe``) go to the shared frame reader,
     ``figure.wp-block-embed`` to the WordPress block reader, editors' and embed services'
     placeholders (``oembed``, ``amp-embedly-card``, ``div[data-oembed-url]``,
-    ``div.iframely-embed``) to the
+    ``div.iframely-embed``, consent boxes) to the
     placeholder reader, and every other element to the detectors that listed its tag, in
     the order given.
     """
@@ -103,8 +104,11 @@ class PlatformDetectors:
                 self.element_names[tag] = "|".join(
                     re.escape(word) for _, words in found for word in words
                 )
-        # A div is offered for a platform's class word or a placeholder's name.
-        placeholder = re.escape(OEMBED_URL_ATTRIBUTES["div"]) + "|" + re.escape(IFRAMELY_CLASS)
+        # A div is offered for a platform's class word or a placeholder's name (an editor's,
+        # an embed service's, a consent tool's).
+        placeholder = "|".join(
+            (re.escape(OEMBED_URL_ATTRIBUTES["div"]), re.escape(IFRAMELY_CLASS), CONSENT_RE.pattern)
+        )
         if "div" not in by_tag:
             self.element_names["div"] = placeholder
         elif self.element_names["div"] is not None:
@@ -121,7 +125,9 @@ class PlatformDetectors:
         return detect_wp_embed(element) or self._detect_markup(element, page)
 
     def _detect_div(self, element: Element, page: PageContext) -> Post | None:
-        return detect_oembed(element) or self._detect_markup(element, page)
+        return (
+            detect_oembed(element) or self._detect_markup(element, page) or detect_consent(element)
+        )
 
     def _detect_markup(self, element: Element, page: PageContext) -> Post | None:
         """Ask the detectors that want this tag, if the element's class may interest them."""

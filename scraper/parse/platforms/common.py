@@ -23,13 +23,17 @@ from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
 __all__ = [
+    "CONSENT_RE",
     "LINK_KIND",
+    "MAX_PLACEHOLDER_CHARS",
+    "SERVICE_ATTRIBUTES",
     "EmbedDetector",
     "PlatformUrls",
     "TagGuards",
     "UrlParts",
     "attr",
     "classes",
+    "element_signs",
     "embed_sources",
     "make_post",
     "millis_to_iso",
@@ -42,6 +46,18 @@ __all__ = [
 TagGuards = Mapping[str, tuple[str, ...]]
 #: ``Post.kind`` of a post that the article only links to (a citation, not an embed).
 LINK_KIND = "link"
+#: What the class, id or ``data-*`` names of a consent or click-to-load placeholder hold.
+CONSENT_RE = re.compile(
+    r"consent|borlabs|brlbs|didomi|usercentrics|cookiebot|gdpr|privacy|click-to-load"
+    r"|two-click|2-click|embed-placeholder|content-blocker"
+)
+#: Data attributes whose value names the embedded service.
+SERVICE_ATTRIBUTES = (
+    "data-embed-type", "data-provider", "data-platform", "data-type", "data-service",
+    "data-network", "data-embed", "data-source", "data-consent", "data-embed-provider",
+)  # fmt: skip
+#: A placeholder with more text than this is an article section, not a consent box.
+MAX_PLACEHOLDER_CHARS = 1500
 # Subdomains that show the same content as the bare host.
 _SAME_SITE_PREFIXES = ("www.", "m.", "mobile.", "web.", "old.", "new.", "np.", "music.")
 _WAYBACK_RE = re.compile(
@@ -173,6 +189,17 @@ def attr(element: Element, name: str) -> str | None:
     if not value:
         return None
     return str(value).strip() or None
+
+
+def element_signs(element: Element) -> str:
+    """The element's class, id and ``data-*`` names and service values, lower-cased."""
+    parts = [attr(element, "class") or "", attr(element, "id") or ""]
+    for name, value in element.attrib.items():
+        if name.startswith("data-"):
+            parts.append(name)
+            if name in SERVICE_ATTRIBUTES:
+                parts.append(value[:60])
+    return " ".join(parts).lower()
 
 
 def embed_sources(element: Element) -> Iterator[str]:

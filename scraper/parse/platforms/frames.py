@@ -4,7 +4,9 @@ embed services leave for a script to fill (kind ``oembed``): CKEditor 5's ``<oem
 (or ``<div data-oembed-url>`` with no embed markup inside), AMP's
 ``<amp-embedly-card data-url>`` and Iframely's ``div.iframely-embed`` around a link to the
 post. Iframes of oEmbed services (Embedly's, which Medium uses for every embed, and
-Iframely's) carry the post's URL as a parameter.
+Iframely's) carry the post's URL as a parameter. A consent or click-to-load placeholder
+that keeps one link to the post it replaced (Embed Privacy's "open directly" link) is an
+embed of kind ``consent``.
 
 One reader for all platforms: the URL goes to :func:`scraper.parse.post_urls.parse_post_url`,
 whose per-platform parsers accept the embed forms (``youtube.com/embed/ID``,
@@ -21,7 +23,15 @@ from urllib.parse import parse_qs, urlsplit
 from scraper.model import Post
 from scraper.parse import post_urls  # the module: post_urls imports this package too
 from scraper.parse.html import Element
-from scraper.parse.platforms.common import attr, classes, embed_sources, make_post
+from scraper.parse.platforms.common import (
+    CONSENT_RE,
+    MAX_PLACEHOLDER_CHARS,
+    attr,
+    classes,
+    element_signs,
+    embed_sources,
+    make_post,
+)
 from scraper.parse.tree import text_content
 from scraper.parse.urls import StatusRef
 
@@ -30,6 +40,7 @@ __all__ = [
     "FRAME_TAGS",
     "IFRAMELY_CLASS",
     "OEMBED_URL_ATTRIBUTES",
+    "detect_consent",
     "detect_frame",
     "detect_oembed",
     "detect_wp_embed",
@@ -128,6 +139,28 @@ def detect_oembed(element: Element) -> Post | None:
     if ref is None or ref.platform not in _FRAME_PLATFORMS:
         return None
     return _post(ref, "oembed")
+
+
+def detect_consent(element: Element) -> Post | None:
+    """A consent or click-to-load placeholder that keeps one link to the post it replaced,
+    on any platform but Twitter (whose placeholders the Twitter detector reads). The
+    placeholder's own words ("load content from YouTube?") are not the post's."""
+    if CONSENT_RE.search(element_signs(element)) is None:
+        return None
+    if next(element.iterdescendants(*_EMBED_MARKUP), None) is not None:
+        return None  # the embed itself is inside: read by its element
+    if len(" ".join(element.itertext())) > MAX_PLACEHOLDER_CHARS:
+        return None  # an article section, not a placeholder
+    found: dict[tuple[str, str], StatusRef] = {}
+    for anchor in element.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        ref = post_urls.parse_post_url(href) if href.startswith(("http", "//")) else None
+        if ref is not None and ref.post_id:
+            found.setdefault((ref.platform, ref.post_id), ref)
+    if len(found) != 1:
+        return None
+    (ref,) = found.values()
+    return _post(ref, "consent") if ref.platform in _FRAME_PLATFORMS else None
 
 
 def detect_wp_embed(element: Element) -> Post | None:
