@@ -87,6 +87,12 @@ def posts(body: str) -> list[tuple[str, str, str | None, str | None]]:
             '%2Fp%2FCqXyZ12abcD%2F&key=abc"></iframe>',
             ("instagram", "iframe", "CqXyZ12abcD", None),
         ),
+        # a tweet through Embedly: the status URL in the parameter shows the handle
+        (
+            '<iframe src="https://cdn.embedly.com/widgets/media.html?url=https%3A%2F%2Ftwitter'
+            '.com%2FNWS%2Fstatus%2F1234567890123456789&schema=twitter"></iframe>',
+            ("twitter", "rendered", "1234567890123456789", "NWS"),
+        ),
         # Embetty (heise's privacy-friendly embeds): ids for its script to render
         (
             '<embetty-tweet status="1234567890123456789"></embetty-tweet>',

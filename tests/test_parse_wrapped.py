@@ -8,7 +8,7 @@ import pytest
 
 from scraper.model import Article
 from scraper.parse import parse_document
-from scraper.parse.tweet_wrappers import frame_tweet_id
+from scraper.parse.tweet_wrappers import frame_status
 
 FIXTURE = Path(__file__).parent / "fixtures" / "html" / "wrapped.html"
 
@@ -108,19 +108,32 @@ def test_near_misses_are_not_embeds(article: Article) -> None:
 @pytest.mark.parametrize(
     ("src", "expected"),
     [
-        ("https://embeds.example/tweet.html?tweetId=1700000000000000006", "1700000000000000006"),
-        ("https://cdn.example/frame?url=https%3A%2F%2Fx.com%2Fa%2Fstatus%2F123456789", "123456789"),
-        ("https://news.example/embed/twitter/#1700000000000000007", "1700000000000000007"),
-        ("https://news.example/embed/twitter.html?id=1700000000000000012", "1700000000000000012"),
+        (
+            "https://embeds.example/tweet.html?tweetId=1700000000000000006",
+            ("1700000000000000006", None),
+        ),
+        (
+            "https://cdn.example/frame?url=https%3A%2F%2Fx.com%2Fa%2Fstatus%2F123456789",
+            ("123456789", "a"),
+        ),
+        (
+            "https://news.example/embed/twitter/#1700000000000000007",
+            ("1700000000000000007", None),
+        ),
+        (
+            "https://news.example/embed/twitter.html?id=1700000000000000012",
+            ("1700000000000000012", None),
+        ),
         ("https://www.youtube.com/embed/abc?id=1700000000000000013", None),
         ("https://news.example/tweetdeck/?id=1700000000000000014", None),
         ("https://news.example/gallery.html#1700000000000000015", None),
         ("https://news.example/tweet.html?tweetId=12", None),
     ],
 )
-def test_frame_tweet_id(src: str, expected: str | None) -> None:
-    """Ids only from tweet-named URLs or tweet-named parameters."""
-    assert frame_tweet_id(src) == expected
+def test_frame_status(src: str, expected: tuple[str, str | None] | None) -> None:
+    """Ids only from tweet-named URLs or tweet-named parameters; the handle when a status
+    URL in a parameter shows one."""
+    assert frame_status(src) == expected
 
 
 def test_ids_in_data_attributes_of_tweet_containers() -> None:

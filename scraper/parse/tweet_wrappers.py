@@ -16,7 +16,7 @@ Forms recognised, each with its ``Post.kind``:
 - ``screenshot``: a figure with an image of the post and a link to its status (the
   image's ``alt`` is its text when it holds a sentence);
 - publisher-hosted iframes whose URL carries the status id (``?tweetId=ID``,
-  ``/tweet.html#ID``, ``?url=`` a status URL) are read by :func:`frame_tweet_id` for the
+  ``/tweet.html#ID``, ``?url=`` a status URL) are read by :func:`frame_status` for the
   Twitter detector's ``rendered`` form.
 
 Not posts: containers in page furniture (sidebars, widgets, "most popular" boxes),
@@ -44,7 +44,7 @@ from scraper.parse.tree import Element
 from scraper.parse.tweet_markup import make_tweet_post, read_tweet_markup, tweet_id
 from scraper.parse.urls import parse_status_url, posted_at_iso
 
-__all__ = ["WRAPPER_HINTS", "detect_wrapped", "frame_tweet_id", "read_wrapped"]
+__all__ = ["WRAPPER_HINTS", "detect_wrapped", "frame_status", "read_wrapped"]
 
 # "tweet", "twitter" or "x-post" as a word of a class, id or data attribute (not "retweet").
 _TWEET_WORD_RE = re.compile(r"(?<![a-z])(?:tweet|twitter|x-post|xpost|x-embed)(?![a-z])")
@@ -255,8 +255,9 @@ def _screenshot(
     return _with_time(post, element, page)
 
 
-def frame_tweet_id(src: str | None) -> str | None:
-    """The status id a publisher-hosted tweet iframe carries in its URL, else ``None``.
+def frame_status(src: str | None) -> tuple[str, str | None] | None:
+    """The status id a publisher-hosted (or oEmbed service's) tweet iframe carries in its
+    URL, with the handle when a status URL in its parameters shows one; else ``None``.
 
     ``?tweetId=ID`` (and ``tweet_id``, ``statusId``...), ``?url=`` a status URL, or, on a
     URL whose host or path names a tweet, ``?id=ID`` or a ``#ID`` fragment.
@@ -272,7 +273,7 @@ def frame_tweet_id(src: str | None) -> str | None:
         for value in query.get(name, []):
             ref = parse_status_url(value)
             if ref is not None:
-                return ref.post_id
+                return ref.post_id, ref.handle
     named = _TWEET_WORD_RE.search(f"{parts.hostname or ''}{parts.path}".lower()) is not None
     for name in _ID_PARAMETERS:
         if name == "id" and not named:
@@ -280,9 +281,10 @@ def frame_tweet_id(src: str | None) -> str | None:
         for value in query.get(name, []):
             found = tweet_id(value)
             if found is not None and len(found) >= 5:
-                return found
+                return found, None
     if named and parts.fragment:
         match = _FRAGMENT_ID_RE.search("#" + parts.fragment)
-        if match is not None:
-            return tweet_id(match[1])
+        found = tweet_id(match[1]) if match is not None else None
+        if found is not None:
+            return found, None
     return None

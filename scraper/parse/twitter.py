@@ -43,7 +43,7 @@ from scraper.parse.tweet_markup import (
 from scraper.parse.tweet_wrappers import (
     WRAPPER_HINTS,
     detect_wrapped,
-    frame_tweet_id,
+    frame_status,
     read_wrapped,
 )
 from scraper.parse.urls import (
@@ -90,21 +90,22 @@ def _blockquote(element: Element, page: PageContext) -> Post | None:
 
 def _rendered(element: Element, page: PageContext) -> Post | None:
     """A tweet rendered by widgets.js: the id alone (and a handle, if a link shows it)."""
-    post_id = None
+    post_id = handle = None
     for name in _ID_ATTRIBUTES:
         post_id = post_id or tweet_id(attr(element, name))
     if post_id is None and element.tag == "iframe":
         # src first (a publisher's own may be relative), then lazy loaders' and consent
-        # tools' parked URLs
+        # tools' parked URLs; a status URL in a parameter (oEmbed services) shows the handle
         for src in (attr(element, "src") or attr(element, "data-src"), *embed_sources(element)):
-            post_id = _iframe_tweet_id(src) or frame_tweet_id(src)
+            post_id = _iframe_tweet_id(src)
+            if post_id is None:
+                post_id, handle = frame_status(src) or (None, None)
             if post_id is not None:
                 break
     if post_id is None:
         return None
     if any(word in c for c in classes(element) for word in _BUTTON_WORDS):
         return None
-    handle = None
     for anchor in status_anchors(element):
         ref = parse_status_url(anchor.get("href"))
         if ref is not None and ref.post_id == post_id and ref.handle:
