@@ -66,6 +66,7 @@ def compiled(pages: list[Page], fragments: bool) -> None:
 
 
 def main() -> int:
+    """Run the probe against lxml's bare parse and parse_document from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--rounds", type=int, default=3)
